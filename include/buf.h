@@ -1,0 +1,34 @@
+/*
+ * buf.h: bounded dynamic buffers (curl dynbuf style). Every buffer has a
+ * hard maximum; appending past it fails with errno = E2BIG instead of
+ * growing without limit, so hostile input cannot exhaust memory.
+ * The contents are always NUL-terminated for convenience.
+ */
+#ifndef WW_BUF_H
+#define WW_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char	*ptr;
+	size_t	 len;
+	size_t	 alloc;
+	size_t	 max;
+};
+
+void	 buf_init(struct buf *b, size_t max);
+int	 buf_add(struct buf *b, const void *data, size_t len);
+int	 buf_addstr(struct buf *b, const char *s);
+int	 buf_addc(struct buf *b, char c);
+int	 buf_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Empty string, never NULL. */
+const char *buf_cstr(const struct buf *b);
+void	 buf_reset(struct buf *b);
+void	 buf_free(struct buf *b);
+/* Hand the allocation to the caller (NUL-terminated); b becomes empty. */
+char	*buf_steal(struct buf *b);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * util.h: small helpers used everywhere: bounded number parsing (instead of
+ * atoi), UTC time in microseconds, atomic file writes and directory fsync.
+ */
+#ifndef WW_UTIL_H
+#define WW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WW_ARRLEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parse a whole decimal string into [min,max]. 0 on success, -1 otherwise. */
+int	 util_parse_u64(const char *s, uint64_t max, uint64_t *out);
+int	 util_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Sizes with optional K/M/G suffix (powers of 1024), e.g. "64M". */
+int	 util_parse_size(const char *s, uint64_t *out);
+
+/* Microseconds since the epoch, UTC. */
+int64_t	 util_now_us(void);
+/* "2026-11-25T21:30:24.123456Z" (RFC 3339, microseconds). */
+void	 util_format_time_us(int64_t us, char *out, size_t outlen);
+
+/* mkdir -p with the given mode; 0 or -1 (errno set). */
+int	 util_mkdirs(const char *path, int mode);
+/* fsync the directory containing path (or path itself if a directory). */
+int	 util_fsync_dir(const char *dir);
+/*
+ * Write data to path atomically: temp file in the same directory, fsync,
+ * rename, fsync the directory. Never leaves a partial file at path.
+ */
+int	 util_write_atomic(const char *path, const void *data, size_t len);
+/* Read a whole file, refusing more than max bytes. NUL-terminated. */
+int	 util_read_file(const char *path, size_t max, char **out, size_t *outlen);
+
+/* Constant-time memory comparison for secrets; 0 when equal. */
+int	 util_ct_memcmp(const void *a, const void *b, size_t len);
+
+/* strlcpy/strlcat (not in glibc 2.36): return strlen(src) (+ dst). */
+size_t	 util_strlcpy(char *dst, const char *src, size_t dsize);
+size_t	 util_strlcat(char *dst, const char *src, size_t dsize);
+
+#endif

@@ -1,0 +1,145 @@
+/* test_util.c: unit tests for buf, util, hash and wwerr. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "hash.h"
+#include "util.h"
+#include "wwerr.h"
+
+static void
+test_buf_bounded(void **state)
+{
+	struct buf b;
+	int i;
+
+	(void)state;
+	buf_init(&b, 10);
+	assert_int_equal(buf_addstr(&b, "hello"), 0);
+	assert_int_equal(buf_printf(&b, "%d", 1234), 0);
+	assert_string_equal(buf_cstr(&b), "hello1234");
+	assert_int_equal(buf_addstr(&b, "xy"), -1);
+	assert_int_equal(errno, E2BIG);
+	assert_string_equal(buf_cstr(&b), "hello1234");
+	assert_int_equal(buf_addc(&b, '!'), 0);
+	assert_int_equal(b.len, 10);
+	buf_free(&b);
+
+	buf_init(&b, 100000);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(buf_printf(&b, "%03d,", i % 1000), 0);
+	assert_int_equal(b.len, 4000);
+	assert_memory_equal(b.ptr + 3996, "999,", 4);
+	buf_free(&b);
+}
+
+static void
+test_parse_numbers(void **state)
+{
+	uint64_t u;
+	int64_t i;
+
+	(void)state;
+	assert_int_equal(util_parse_u64("42", 100, &u), 0);
+	assert_int_equal(u, 42);
+	assert_int_equal(util_parse_u64("101", 100, &u), -1);
+	assert_int_equal(util_parse_u64("-1", 100, &u), -1);
+	assert_int_equal(util_parse_u64("4x", 100, &u), -1);
+	assert_int_equal(util_parse_u64("", 100, &u), -1);
+	assert_int_equal(util_parse_u64("99999999999999999999999", UINT64_MAX,
+	    &u), -1);
+	assert_int_equal(util_parse_i64("-5", -10, 10, &i), 0);
+	assert_int_equal(i, -5);
+	assert_int_equal(util_parse_size("64M", &u), 0);
+	assert_int_equal(u, 64ULL << 20);
+	assert_int_equal(util_parse_size("2G", &u), 0);
+	assert_int_equal(u, 2ULL << 30);
+	assert_int_equal(util_parse_size("M", &u), -1);
+}
+
+static void
+test_hash(void **state)
+{
+	unsigned char d[HASH_SHA256_LEN], back[64];
+	char hex[HASH_SHA256_HEXLEN], b64[HASH_SHA256_B64LEN];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(hash_sha256_mem("abc", 3, d), 0);
+	hash_hex(d, sizeof(d), hex);
+	assert_string_equal(hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_true(hash_is_hex64(hex));
+	hash_b64url(d, sizeof(d), b64);
+	assert_string_equal(b64, "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+	assert_int_equal(hash_b64url_decode(b64, back, sizeof(back), &n), 0);
+	assert_int_equal(n, 32);
+	assert_memory_equal(back, d, 32);
+	assert_int_equal(hash_b64url_decode("a$", back, sizeof(back), &n), -1);
+	assert_false(hash_is_hex64("BA7816bf"));
+}
+
+static void
+test_atomic_write(void **state)
+{
+	char dir[] = "/tmp/wwtestXXXXXX", path[512], *data;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	assert_int_equal(util_mkdirs(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/a/file", dir);
+	assert_int_equal(util_write_atomic(path, "data", 4), 0);
+	assert_int_equal(util_read_file(path, 100, &data, &len), 0);
+	assert_int_equal(len, 4);
+	assert_string_equal(data, "data");
+	free(data);
+	assert_int_equal(util_read_file(path, 3, &data, &len), -1);
+	assert_int_equal(errno, EFBIG);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/a", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+static void
+test_wwerr(void **state)
+{
+	struct wwerr e;
+
+	(void)state;
+	assert_int_equal(wwerr_set(&e, 7, "bad %s", "thing"), -1);
+	assert_int_equal(e.code, 7);
+	wwerr_prefix(&e, "file.whl");
+	assert_string_equal(e.msg, "file.whl: bad thing");
+	assert_int_equal(wwerr_set(NULL, 1, "x"), -1);
+	assert_int_equal(util_ct_memcmp("abc", "abc", 3), 0);
+	assert_int_not_equal(util_ct_memcmp("abc", "abd", 3), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_bounded),
+		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_wwerr),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
