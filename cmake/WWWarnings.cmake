@@ -13,3 +13,13 @@ endif()
 
 # Banned functions (strcpy, sprintf, atoi, ...) are checked by
 # tests/banned_functions.sh rather than by macros, which break system headers.
+
+set(WW_FUZZ_SECONDS 15 CACHE STRING "Seconds each fuzzer runs under ctest")
+if(WW_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "WW_FUZZ needs clang: CC=clang cmake -DWW_FUZZ=ON ...")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+                      -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=address,undefined)
+endif()
