@@ -1,7 +1,12 @@
 # Compiler warnings and sanitizer flags shared by every target.
 add_compile_options(-Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes
                     -Wmissing-prototypes -Wno-unused-parameter
-                    -Wno-format-truncation -fno-strict-aliasing -D_GNU_SOURCE)
+                    -fno-strict-aliasing -D_GNU_SOURCE)
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  add_compile_options(-Wno-format-truncation)
+else()
+  add_compile_options(-Wno-format-nonliteral)
+endif()
 if(WW_WERROR)
   add_compile_options(-Werror)
 endif()
