@@ -12,6 +12,8 @@
 #include "wwerr.h"
 
 #define VERSION_MAX_LEN		256	/* longest version string accepted */
+/* Normalized forms (implicit numbers added) fit in this, NUL included. */
+#define VERSION_STR_MAX		(VERSION_MAX_LEN + 64)
 
 /* wwerr codes set by version_parse_err(). */
 enum version_error {

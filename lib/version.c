@@ -52,7 +52,7 @@ struct version {
 };
 
 /* Normalized output is at most this long: every implicit part adds <= 6. */
-#define VP_OUT_MAX	(VERSION_MAX_LEN + 64)
+#define VP_OUT_MAX	VERSION_STR_MAX
 #define VP_SEG_MAX	(VERSION_MAX_LEN / 2 + 1)
 
 struct vspan {
