@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "requirement.h"
@@ -281,6 +282,24 @@ check_hash(const char *v, char **out, const char **why)
 	return 0;
 }
 
+/*
+ * util_read_file, refusing what is not a regular file: opening a FIFO
+ * would block for ever, and a device has no meaningful size.
+ */
+static int
+read_regular(const char *path, char **data, size_t *len)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	return util_read_file(path, REQ_MAX_FILE, data, len);
+}
+
 static int
 is_remote(const char *p)
 {
@@ -340,8 +359,11 @@ rf_include(struct rf_ctx *c, const char *file, unsigned line,
 		buf_free(&chain);
 		goto out;
 	}
-	if (util_read_file(path, REQ_MAX_FILE, &data, &len) == -1) {
-		if (errno == EFBIG)
+	if (read_regular(path, &data, &len) == -1) {
+		if (errno == EINVAL)
+			rf_fail(c, REQ_ERR_IO, file, line, "%s %s: %s is not "
+			    "a regular file", opt, target, path);
+		else if (errno == EFBIG)
 			rf_fail(c, REQ_ERR_TOO_LARGE, file, line,
 			    "%s %s: %s is larger than %u bytes", opt, target,
 			    path, REQ_MAX_FILE);
@@ -809,7 +831,10 @@ reqfile_load(const char *path, struct reqfile **out, struct wwerr *err)
 	int r;
 
 	*out = NULL;
-	if (util_read_file(path, REQ_MAX_FILE, &data, &len) == -1) {
+	if (read_regular(path, &data, &len) == -1) {
+		if (errno == EINVAL)
+			return wwerr_set(err, REQ_ERR_IO,
+			    "%s: not a regular file", path);
 		if (errno == EFBIG)
 			return wwerr_set(err, REQ_ERR_TOO_LARGE,
 			    "%s: larger than %u bytes", path, REQ_MAX_FILE);

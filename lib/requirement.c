@@ -154,7 +154,7 @@ tk_show(const char *s, size_t n, char *out, size_t outlen, size_t max)
 	out[o] = '\0';
 }
 
-/* Fail at position p: 'what "input": reason at column N ("rest")'. */
+/* Fail at position p: 'what "input": at column N ("rest"): reason'. */
 static int
 tk_fail_at(struct tk *t, int code, size_t p, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -172,10 +172,10 @@ tk_fail_at(struct tk *t, int code, size_t p, const char *fmt, ...)
 	if (p < t->len) {
 		tk_show(t->s + p, t->len - p, rest, sizeof(rest), 20);
 		return wwerr_set(t->err, code,
-		    "%s \"%s\": %s at column %zu (\"%s\")", t->what, in, reason,
-		    p + 1, rest);
+		    "%s \"%s\": at column %zu (\"%s\"): %s", t->what, in,
+		    p + 1, rest, reason);
 	}
-	return wwerr_set(t->err, code, "%s \"%s\": %s at the end", t->what,
+	return wwerr_set(t->err, code, "%s \"%s\": at the end: %s", t->what,
 	    in, reason);
 }
 
@@ -757,7 +757,7 @@ parse_marker_atom(struct tk *t, int depth, struct mnode **out)
 	if (!tk_peekc(t, ')')) {
 		mnode_free(inner);
 		return tk_fail(t, REQ_ERR_MARKER,
-		    "expected closing parenthesis for the one at column %zu",
+		    "expected ')' to close the '(' at column %zu",
 		    open + 1);
 	}
 	t->pos++;
@@ -819,24 +819,38 @@ fail:
 	return -1;
 }
 
-/* A value quoted so that it parses back to itself. */
+/*
+ * Whether "q" + v + "q" parses back to v: no quote q, no line break, and
+ * every backslash followed by a character that starts no escape.
+ */
+static int
+raw_quotable(const char *v, char q)
+{
+	const char *p;
+
+	for (p = v; *p; p++) {
+		if (*p == q || *p == '\n' || *p == '\r')
+			return 0;
+		if (*p == '\\' && (p[1] == '\0' ||
+		    strchr("\\'\"abfnrtvxuUN01234567\n\r", p[1]) != NULL))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A value quoted so that it parses back to itself: as packaging prints it
+ * ("value") whenever that is faithful, else in single quotes, else with
+ * escapes.
+ */
 static int
 quote_value(struct buf *b, const char *v)
 {
 	const unsigned char *p;
-	int dq = 0, sq = 0, hard = 0;
 
-	for (p = (const unsigned char *)v; *p; p++) {
-		if (*p == '"')
-			dq = 1;
-		else if (*p == '\'')
-			sq = 1;
-		else if (*p == '\\' || *p < 0x20 || *p == 0x7f)
-			hard = 1;
-	}
-	if (!hard && !dq)
+	if (raw_quotable(v, '"'))
 		return buf_printf(b, "\"%s\"", v);
-	if (!hard && !sq)
+	if (raw_quotable(v, '\''))
 		return buf_printf(b, "'%s'", v);
 	if (buf_addc(b, '"') == -1)
 		return -1;
@@ -844,7 +858,7 @@ quote_value(struct buf *b, const char *v)
 		if (*p == '\\') {
 			if (buf_addstr(b, "\\\\") == -1)
 				return -1;
-		} else if (*p == '"' || *p < 0x20 || *p == 0x7f) {
+		} else if (*p == '"' || *p == '\n' || *p == '\r') {
 			if (buf_printf(b, "\\x%02x", *p) == -1)
 				return -1;
 		} else if (buf_addc(b, (char)*p) == -1)
@@ -1385,8 +1399,7 @@ parse_extras(struct tk *t, struct requirement *r)
 	tk_ws(t);
 	if (!tk_peekc(t, ']'))
 		return tk_fail(t, REQ_ERR_SYNTAX,
-		    "expected closing bracket for the one at column %zu",
-		    open + 1);
+		    "expected ']' to close the '[' at column %zu", open + 1);
 	t->pos++;
 	qsort(r->extras, r->nextras, sizeof(*r->extras), cmp_str);
 	return 0;
@@ -1442,15 +1455,22 @@ static int
 format_requirement(struct requirement *r)
 {
 	struct buf b;
-	size_t i;
+	size_t i, n;
 
 	buf_init(&b, REQ_BUF_MAX);
 	if (buf_addstr(&b, r->name) == -1)
 		goto fail;
-	for (i = 0; i < r->nextras; i++)
+	for (i = 0; i < r->nextras; i++) {
+		/*
+		 * packaging takes "a_" as an extra; normalized it is "a-",
+		 * which is no identifier. "a_" normalizes back to it.
+		 */
+		n = strlen(r->extras[i]);
 		if (buf_addstr(&b, i == 0 ? "[" : ",") == -1 ||
-		    buf_addstr(&b, r->extras[i]) == -1)
+		    buf_add(&b, r->extras[i], n - (r->extras[i][n - 1] == '-')) == -1 ||
+		    (r->extras[i][n - 1] == '-' && buf_addc(&b, '_') == -1))
 			goto fail;
+	}
 	if (r->nextras > 0 && buf_addc(&b, ']') == -1)
 		goto fail;
 	if (buf_addstr(&b, specset_str(r->spec)) == -1)
@@ -1555,8 +1575,8 @@ requirement_parse(const char *s, struct requirement **out, struct wwerr *err)
 		if (paren) {
 			if (!tk_peekc(&t, ')')) {
 				tk_fail(&t, REQ_ERR_SYNTAX,
-				    "expected closing parenthesis for the one "
-				    "at column %zu", open + 1);
+				    "expected ')' to close the '(' at column "
+				    "%zu", open + 1);
 				goto fail;
 			}
 			t.pos++;
