@@ -1401,7 +1401,8 @@ parse_extras(struct tk *t, struct requirement *r)
 		return tk_fail(t, REQ_ERR_SYNTAX,
 		    "expected ']' to close the '[' at column %zu", open + 1);
 	t->pos++;
-	qsort(r->extras, r->nextras, sizeof(*r->extras), cmp_str);
+	if (r->nextras > 1)
+		qsort(r->extras, r->nextras, sizeof(*r->extras), cmp_str);
 	return 0;
 }
 
