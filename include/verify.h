@@ -102,6 +102,13 @@ struct verify_result {
 int	 verify_file(const char *path, const char *filename,
 	    const struct limits *lim, struct verify_result **out,
 	    struct wwerr *err);
+/*
+ * The same for a file held in memory (uploads, the fuzzer); data is not
+ * copied and must stay valid during the call.
+ */
+int	 verify_mem(const void *data, size_t len, const char *filename,
+	    const struct limits *lim, struct verify_result **out,
+	    struct wwerr *err);
 void	 verify_result_free(struct verify_result *r);
 
 #endif
