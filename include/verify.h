@@ -111,4 +111,11 @@ int	 verify_mem(const void *data, size_t len, const char *filename,
 	    struct wwerr *err);
 void	 verify_result_free(struct verify_result *r);
 
+/*
+ * The member path rules on their own (absolute, "..", backslash forms,
+ * empty or "." components, control characters): for code that adds
+ * members, such as retag and repair. err->code is an enum verify_err.
+ */
+int	 verify_check_path(const char *path, struct wwerr *err);
+
 #endif

@@ -338,6 +338,20 @@ check_path(struct vctx *v, const char *path, int sdist, char **out)
 	return 0;
 }
 
+int
+verify_check_path(const char *path, struct wwerr *err)
+{
+	struct vctx v;
+	char *out = NULL;
+
+	memset(&v, 0, sizeof(v));
+	v.err = err;
+	if (check_path(&v, path, 0, &out) == -1)
+		return -1;
+	free(out);
+	return 0;
+}
+
 /* Classify a wheel member; may fail with a layout error. */
 static int
 wheel_layout(struct vctx *v, const char *path, int is_dir, enum mclass *mc,
@@ -671,18 +685,32 @@ symlink_inside(const char *path, const char *target)
 
 /* ---- archive walk ---- */
 
+/*
+ * The member libarchive is at must be the next central directory entry,
+ * by name. libarchive turns backslashes into slashes in names that have
+ * no slash; pip (zipfile on Linux) does not, so the central directory's
+ * raw name is what the checks use (*name).
+ */
 static int
-check_cd_name(struct vctx *v, const char *path, int *encrypted)
+check_cd_name(struct vctx *v, const char *path, const char **name,
+    int *encrypted)
 {
 	const struct zipcd_entry *ce;
 	char sp[256], sp2[256];
+	size_t i, n = strlen(path);
+	int same;
 
 	if (v->cdi >= v->cd->n)
 		return wwerr_set(v->err, VERIFY_E_FORMAT,
 		    "member \"%s\": not in the central directory",
 		    san(path, sp, sizeof(sp)));
 	ce = &v->cd->e[v->cdi++];
-	if (strcmp(ce->name, path) != 0 || strlen(path) != ce->namelen)
+	same = n == ce->namelen;
+	for (i = 0; same && i < n; i++)
+		if (path[i] != ce->name[i] && !(path[i] == '/' &&
+		    ce->name[i] == '\\' && strchr(ce->name, '/') == NULL))
+			same = 0;
+	if (!same)
 		return wwerr_set(v->err, VERIFY_E_FORMAT,
 		    "member \"%s\": local header name differs from the "
 		    "central directory's \"%s\"", san(path, sp, sizeof(sp)),
@@ -698,7 +726,8 @@ check_cd_name(struct vctx *v, const char *path, int *encrypted)
 				    "flagged as UTF-8", san(path, sp,
 				    sizeof(sp)));
 	}
-	*encrypted = (ce->flags & 0x0001) != 0 || ce->method == 99;
+	*encrypted = (ce->flags & 0x0041) != 0 || ce->method == 99;
+	*name = ce->name;
 	return 0;
 }
 
@@ -776,7 +805,7 @@ walk(struct vctx *v, struct archive *a)
 			goto fail;
 		}
 		enc_cd = 0;
-		if (v->cd != NULL && check_cd_name(v, raw, &enc_cd) == -1)
+		if (v->cd != NULL && check_cd_name(v, raw, &raw, &enc_cd) == -1)
 			goto fail;
 		if (enc_cd || archive_entry_is_encrypted(e)) {
 			wwerr_set(v->err, VERIFY_E_ENCRYPTED,
@@ -1549,7 +1578,9 @@ done:
 
 		if (err != NULL && err->code == 0)
 			err->code = VERIFY_E_IO;
-		wwerr_prefix(err, "%s", san(filename, sp, sizeof(sp)));
+		san(filename, sp, sizeof(sp));
+		if (err != NULL && strncmp(err->msg, sp, strlen(sp)) != 0)
+			wwerr_prefix(err, "%s", sp);
 	}
 	if (a != NULL)
 		archive_read_free(a);

@@ -541,7 +541,7 @@ def main():
     for i, (name, data, expect, limits, mention, note) in enumerate(cases()):
         d = os.path.join(out, "%03d" % i)
         os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, name)
+        path = os.path.abspath(os.path.join(d, name))
         with open(path, "wb") as f:
             f.write(data)
         manifest.append({"file": path, "expect": expect, "limits": limits,
