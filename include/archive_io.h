@@ -45,6 +45,12 @@ int	 aio_archive_open(struct aio_src *s, struct archive *a,
  * return the whole-file digest. -1 on read errors.
  */
 int	 aio_hash_final(struct aio_src *s, unsigned char d[HASH_SHA256_LEN]);
+/*
+ * With tracking off, reads are not hashed; aio_hash_final then hashes the
+ * whole file in one sequential pass of its own (for readers that skip
+ * around, such as the verifier's header pass and data workers).
+ */
+void	 aio_set_tracking(struct aio_src *s, int on);
 /* Bytes re-read to fill gaps libarchive skipped (for the benchmark). */
 uint64_t aio_gap_bytes(const struct aio_src *s);
 

@@ -22,6 +22,9 @@ struct limits {
 	uint64_t max_ratio;		/* uncompressed/compressed, whole file */
 	uint64_t max_metadata_size;	/* METADATA/PKG-INFO/WHEEL/RECORD */
 	uint64_t max_elf_size;		/* .so members inspected in memory */
+	/* Not a limit: threads for a zip's data pass, 0 = automatic (one
+	 * for small archives, up to 4 by CPUs), 1 = sequential. */
+	uint64_t threads;
 };
 
 void	 limits_default(struct limits *l);

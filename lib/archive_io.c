@@ -27,10 +27,14 @@
 #include "archive_io.h"
 
 /*
- * Read size. Large blocks keep libarchive's per-call overhead and the
- * syscall count down; measured 256 KiB..8 MiB, flat from 1 MiB on.
+ * Read sizes. Sequential reads grow to large blocks, which keep
+ * libarchive's per-call overhead and the syscall count down (measured
+ * 256 KiB..8 MiB: flat from 1 MiB on); the first read after a seek is
+ * small, because a reader that skips members (the verifier's header pass
+ * and its data workers) needs only a local header there.
  */
 #define AIO_BLOCK	(1024 * 1024)
+#define AIO_MIN_BLOCK	(16 * 1024)
 /* Central directories larger than this are refused (about 600k names). */
 #define ZIPCD_MAX_SIZE	(64ULL * 1024 * 1024)
 
@@ -39,6 +43,9 @@ struct aio_src {
 	const unsigned char *mem;
 	uint64_t	 size;
 	uint64_t	 pos;		/* next offset libarchive reads */
+	uint64_t	 last_end;	/* end of the previous read */
+	size_t		 blk;		/* current read size */
+	int		 tracking;	/* hash what libarchive reads */
 	unsigned char	*buf;		/* fd only */
 	struct sha256	 h;
 	int		 hashing;
@@ -53,8 +60,16 @@ src_init(struct aio_src *s)
 	if (sha256_init(&s->h) == -1)
 		return -1;
 	s->hashing = 1;
+	s->tracking = 1;
 	s->hashed = 0;
+	s->blk = AIO_MIN_BLOCK;
 	return 0;
+}
+
+void
+aio_set_tracking(struct aio_src *s, int on)
+{
+	s->tracking = on;
 }
 
 int
@@ -174,7 +189,8 @@ track(struct aio_src *s, uint64_t off, const unsigned char *p, size_t n)
 {
 	uint64_t skip;
 
-	if (!s->hashing || off > s->hashed || off + n <= s->hashed)
+	if (!s->hashing || !s->tracking || off > s->hashed ||
+	    off + n <= s->hashed)
 		return;
 	skip = s->hashed - off;
 	sha256_update(&s->h, p + skip, n - (size_t)skip);
@@ -189,9 +205,13 @@ aio_read_cb(struct archive *a, void *cd, const void **buffer)
 
 	if (s->pos >= s->size)
 		return 0;
-	n = s->size - s->pos > AIO_BLOCK ? AIO_BLOCK :
-	    (size_t)(s->size - s->pos);
-	if (s->hashing && s->pos > s->hashed && fill_gap(s, s->pos) == -1)
+	if (s->pos != s->last_end)
+		s->blk = AIO_MIN_BLOCK;
+	else if (s->blk < AIO_BLOCK)
+		s->blk *= 2;
+	n = s->size - s->pos > s->blk ? s->blk : (size_t)(s->size - s->pos);
+	if (s->hashing && s->tracking && s->pos > s->hashed &&
+	    fill_gap(s, s->pos) == -1)
 		goto fail;
 	if (s->fd == -1) {
 		*buffer = s->mem + s->pos;
@@ -202,6 +222,7 @@ aio_read_cb(struct archive *a, void *cd, const void **buffer)
 	}
 	track(s, s->pos, *buffer, n);
 	s->pos += n;
+	s->last_end = s->pos;
 	return (la_ssize_t)n;
 fail:
 	s->err = errno;
@@ -233,6 +254,8 @@ int
 aio_archive_open(struct aio_src *s, struct archive *a, int restart_hash)
 {
 	s->pos = 0;
+	s->last_end = 0;
+	s->blk = AIO_MIN_BLOCK;
 	if (restart_hash) {
 		if (s->hashing)
 			sha256_final(&s->h, NULL);

@@ -282,6 +282,25 @@ test_fixtures(void **state)
 		else
 			assert_int_equal(errm.code, err.code);
 		free(data);
+		verify_result_free(rm);
+		rm = NULL;
+		/* So do three data workers (small files use one). */
+		lim.threads = 3;
+		wwerr_clear(&errm);
+		rcm = verify_file(file, NULL, &lim, &rm, &errm);
+		if (rcm != rc || (rc == -1 && errm.code != err.code))
+			fail_msg("%s: with 3 threads %s (%s)", note,
+			    verify_err_name(errm.code), errm.msg);
+		if (rc == 0) {
+			size_t e;
+
+			assert_string_equal(rm->sha256, r->sha256);
+			assert_int_equal(rm->uncompressed, r->uncompressed);
+			assert_int_equal(rm->nelfs, r->nelfs);
+			for (e = 0; e < r->nelfs; e++)
+				assert_string_equal(rm->elfs[e]->path,
+				    r->elfs[e]->path);
+		}
 		verify_result_free(r);
 		verify_result_free(rm);
 	}
