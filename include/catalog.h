@@ -163,7 +163,8 @@ int	 catalog_token_create(struct catalog *c, const char *name,
 	    struct wwerr *err);
 /*
  * Look up a presented secret (constant-time compare of hashes).
- * 0 found and active, 1 unknown, 2 revoked, -1 error.
+ * 0 found and active, 1 unknown, 2 revoked, -1 error. Records last use
+ * (at most once a minute, never waiting for a busy database).
  */
 int	 catalog_token_check(struct catalog *c, const char *secret,
 	    struct catalog_token *out, struct wwerr *err);

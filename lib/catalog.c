@@ -24,6 +24,7 @@
 #define TOKEN_RANDOM_BYTES	32
 #define TOKEN_SECRET_LEN	(3 + 43)
 #define TOKEN_NAME_MAX		64
+#define TOKEN_TOUCH_US		(60LL * 1000000)	/* last_used precision */
 
 /*
  * Migration i takes the schema from user_version i to i+1. Append only:
@@ -167,6 +168,7 @@ struct catalog {
 	sqlite3		*db;
 	char		*path;
 	int		 flags;
+	int		 busy_ms;
 	sqlite3_stmt	*stmts[S__COUNT];
 };
 
@@ -366,6 +368,7 @@ catalog_schema_version(struct catalog *c)
 void
 catalog_set_busy_timeout(struct catalog *c, int ms)
 {
+	c->busy_ms = ms;
 	sqlite3_busy_timeout(c->db, ms);
 }
 
@@ -480,7 +483,8 @@ catalog_open(const char *path, int flags, struct catalog **out,
 			db_err(c, err, "open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(c->db, CATALOG_BUSY_MS);
+	c->busy_ms = CATALOG_BUSY_MS;
+	sqlite3_busy_timeout(c->db, c->busy_ms);
 	sqlite3_extended_result_codes(c->db, 1);
 	if (db_exec(c, "PRAGMA foreign_keys = ON", err) == -1)
 		goto fail;
@@ -1320,9 +1324,15 @@ catalog_token_check(struct catalog *c, const char *secret,
 	}
 	stmt_done(&s);
 	ret = t.revoked_us != 0 ? 2 : 0;
-	if (ret == 0 && !(c->flags & CATALOG_RDONLY)) {
-		/* Best effort: a busy database must not refuse a good token. */
-		now = util_now_us();
+	now = util_now_us();
+	if (ret == 0 && !(c->flags & CATALOG_RDONLY) &&
+	    now - t.last_used_us >= TOKEN_TOUCH_US) {
+		/*
+		 * Best effort, and never waiting: indexd checks tokens on its
+		 * event loop, and a busy database must neither stall it nor
+		 * refuse a good token. Throttled to keep writes rare.
+		 */
+		sqlite3_busy_timeout(c->db, 0);
 		if (stmt_get(c, S_TOKEN_TOUCH, &s, NULL) == 0) {
 			sqlite3_bind_int64(s.st, 1, now);
 			sqlite3_bind_int64(s.st, 2, t.id);
@@ -1330,6 +1340,7 @@ catalog_token_check(struct catalog *c, const char *secret,
 				t.last_used_us = now;
 			stmt_done(&s);
 		}
+		sqlite3_busy_timeout(c->db, c->busy_ms);
 	}
 	if (out != NULL)
 		*out = t;

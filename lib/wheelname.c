@@ -481,7 +481,7 @@ sdistname_parse(const char *fn, struct sdistname *out, struct wwerr *err)
 	static const char *const suffixes[] = { ".tar.gz", ".zip" };
 	const char *suffix = NULL;
 	size_t len, stem, i;
-	char q[128];
+	char q[128], ver[VERSION_MAX_LEN + 1];
 	int sawdash = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -505,7 +505,15 @@ sdistname_parse(const char *fn, struct sdistname *out, struct wwerr *err)
 		if (fn[i - 1] != '-')
 			continue;
 		sawdash = 1;
-		if (version_norm_fn(fn + i, stem - i, out->version_norm,
+		/*
+		 * Strict PEP 440 here: '_' for '-' is a wheel convention,
+		 * and pip never read an sdist's "1.0_1" as 1.0.post1.
+		 */
+		if (stem - i > VERSION_MAX_LEN)
+			continue;
+		memcpy(ver, fn + i, stem - i);
+		ver[stem - i] = '\0';
+		if (version_normalize(ver, out->version_norm,
 		    sizeof(out->version_norm)) == -1)
 			continue;
 		if (i - 1 == 0 || i - 1 > NAME_MAX_LEN ||

@@ -799,16 +799,29 @@ test_two_connections(void **state)
 	struct fixture *fx = *state;
 	struct catalog *b, *ro;
 	struct catalog_file f, got;
+	struct catalog_token tok;
 	struct wwerr err;
+	char *secret;
+	int64_t t0;
 
 	if (catalog_open(fx->db, 0, &b, &err) == -1)
 		fail_msg("second connection: %s", err.msg);
 	if (catalog_open(fx->db, CATALOG_RDONLY, &ro, &err) == -1)
 		fail_msg("read-only connection: %s", err.msg);
-	catalog_set_busy_timeout(b, 100);
+	assert_int_equal(catalog_token_create(b, "t", TOKEN_UPLOAD, NULL,
+	    &secret, &err), 0);
 
 	/* A holds the write lock with an uncommitted file. */
 	assert_int_equal(catalog_begin(fx->c, &err), 0);
+	/* Token checks never wait for the lock (indexd's event loop): the
+	 * last-use update is skipped instead of taking the 5 s timeout. */
+	t0 = util_now_us();
+	assert_int_equal(catalog_token_check(b, secret, &tok, &err), 0);
+	assert_true(util_now_us() - t0 < 1000000);
+	assert_int_equal(tok.last_used_us, 0);
+	catalog_token_free(&tok);
+	free(secret);
+	catalog_set_busy_timeout(b, 100);
 	mkfile(&f, "conc", "conc", "1.0", "conc-1.0.tar.gz", "c1");
 	assert_int_equal(catalog_add_file(fx->c, &f, &err), 0);
 	/* B and the reader read without waiting and do not see it (WAL). */

@@ -377,6 +377,8 @@ test_sdist(void **state)
 	assert_int_equal(sdist_err("foo.tar.gz"), WHEELNAME_E_PARTS);
 	assert_int_equal(sdist_err("foo-bar.tar.gz"), WHEELNAME_E_VERSION);
 	assert_int_equal(sdist_err("foo-.tar.gz"), WHEELNAME_E_VERSION);
+	/* '_' for '-' is a wheel convention only. */
+	assert_int_equal(sdist_err("foo-1.0_1.tar.gz"), WHEELNAME_E_VERSION);
 	assert_int_equal(sdist_err("-1.0.tar.gz"), WHEELNAME_E_NAME);
 	assert_int_equal(sdist_err("_x-1.0.tar.gz"), WHEELNAME_E_NAME);
 	assert_int_equal(sdist_err("../foo-1.0.tar.gz"), WHEELNAME_E_LENGTH);
