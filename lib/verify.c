@@ -677,9 +677,16 @@ finish_member(struct vctx *v, struct wwerr *err, const char *path,
 		pthread_mutex_lock(&v->elf_mu);
 		rc = elf_inspect_mem(path, keep->ptr, keep->len, &m->elf, &e);
 		pthread_mutex_unlock(&v->elf_mu);
-		if (rc == -1)
+		if (rc == -1) {
+			const char *why = e.msg;
+			size_t pl = strlen(path);
+
+			/* The ELF module names the path itself. */
+			if (strncmp(why, path, pl) == 0 && why[pl] == ':')
+				why += pl + (why[pl + 1] == ' ' ? 2 : 1);
 			return wwerr_set(err, VERIFY_E_ELF, "member \"%s\": %s",
-			    san(path, sp, sizeof(sp)), e.msg);
+			    san(path, sp, sizeof(sp)), why);
+		}
 		return 0;
 	case CAP_NONE:
 		return 0;
