@@ -7,8 +7,8 @@
  * (packaging.requirements.Requirement) parses them, quirks included: the
  * same token rules (so "foo>=1," and "foo_" are accepted, "foo-" is not),
  * the same URL checks for "name @ url", Python string-literal escapes in
- * quoted marker values. Deliberate differences, all where packaging 23.0
- * raises an unexpected exception or prints something that does not
+ * quoted marker values. Deliberate differences, mostly where packaging
+ * 23.0 raises an unexpected exception or prints text that does not
  * re-parse to the same meaning:
  *  - marker_parse() requires the whole string to be a marker (packaging's
  *    Marker() silently ignores trailing garbage);
@@ -17,14 +17,19 @@
  *  - "extra" values are normalized (PEP 685) in every comparison, not only
  *    in the first one;
  *  - canonical text always re-parses to the same meaning: redundant
- *    parentheses are dropped but needed ones never are, and values with
- *    quotes or backslashes are escaped;
+ *    parentheses are dropped but needed ones never are, and a value is
+ *    quoted or escaped differently only where packaging's text would not
+ *    read back as the same value;
  *  - marker evaluation follows PEP 508 where packaging 23.0 raises: if the
  *    left side is not a valid version, <, <=, ==, !=, >=, > compare as
- *    strings; "===" compares the strings case-insensitively; "~=" on a non-version is an
- *    undefined comparison (an error). Two literals, or two variables,
- *    compare their values (packaging looks the literal up as a variable
- *    name).
+ *    strings; "===" compares the strings case-insensitively; "~=" on a
+ *    non-version is an undefined comparison (an error). Two literals, or
+ *    two variables, compare their values (packaging looks the literal up
+ *    as a variable name);
+ *  - input is bytes: every byte >= 0x80 counts as a word character for the
+ *    grammar's \b (Python asks Unicode), and non-ASCII URL hosts are not
+ *    NFKC-checked as urllib does.
+ * tests/it_pep508_differential.py checks all of this against packaging.
  */
 #ifndef WW_REQUIREMENT_H
 #define WW_REQUIREMENT_H
@@ -166,8 +171,9 @@ struct reqfile {
  *      -c makes the included entries constraints and -r includes
  *      requirements, even inside a constraints file. Includes nest at
  *      most REQ_MAX_INCLUDE_DEPTH deep; a file including itself (directly
- *      or not) is an error, not an endless loop; remote (URL) includes are
- *      refused. Constraints may not have extras (pip refuses them too).
+ *      or not) is an error, not an endless loop; remote (URL) includes and
+ *      non-regular files (a FIFO would block) are refused. Constraints may
+ *      not have extras (pip refuses them too).
  *  --hash=ALG:HEX (after a requirement, repeatable)   stored on the
  *      entry, hex lowercased. ALG is sha256, sha384 or sha512; md5, sha1
  *      and sha224 are refused as weak.
@@ -186,7 +192,8 @@ struct reqfile {
  *      URLs without "name @" are refused as not PEP 508.
  * Duplicate names are kept as separate entries; merging is the caller's.
  */
-int	 reqfile_load(const char *path, struct reqfile **out, struct wwerr *err);
+int	 reqfile_load(const char *path, struct reqfile **out,
+	    struct wwerr *err);
 /* Parse from memory; name is used in error messages and for -r paths. */
 int	 reqfile_parse(const char *name, const char *data, size_t len,
 	    struct reqfile **out, struct wwerr *err);

@@ -254,7 +254,8 @@ check_hash(const char *v, char **out, const char **why)
 	}
 	al = (size_t)(colon - v);
 	for (i = 0; i < WW_ARRLEN(algs); i++)
-		if (strlen(algs[i].alg) == al && memcmp(v, algs[i].alg, al) == 0)
+		if (strlen(algs[i].alg) == al &&
+		    memcmp(v, algs[i].alg, al) == 0)
 			break;
 	if (i == WW_ARRLEN(algs)) {
 		*why = "algorithm refused: only sha256, sha384 and sha512 are "
@@ -272,7 +273,8 @@ check_hash(const char *v, char **out, const char **why)
 	for (i = al + 1; h[i]; i++) {
 		if (h[i] >= 'A' && h[i] <= 'F')
 			h[i] = (char)(h[i] + 32);
-		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f'))) {
+		if (!((h[i] >= '0' && h[i] <= '9') ||
+		    (h[i] >= 'a' && h[i] <= 'f'))) {
 			free(h);
 			*why = "digest is not hexadecimal";
 			return -1;

@@ -147,7 +147,8 @@ tk_show(const char *s, size_t n, char *out, size_t outlen, size_t max)
 		if (c == '"' || c == '\\')
 			o += (size_t)snprintf(out + o, outlen - o, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
+			    c);
 		else
 			out[o++] = (char)c;
 	}
@@ -225,7 +226,8 @@ match_word(const char *s, size_t n, const char *const *words)
 		if (wl > n)
 			continue;
 		for (k = 0; k < wl; k++)
-			if (c_lower((unsigned char)s[k]) != (unsigned char)words[i][k])
+			if (c_lower((unsigned char)s[k]) !=
+			    (unsigned char)words[i][k])
 				break;
 		if (k == wl)
 			return wl;
@@ -386,7 +388,8 @@ static const struct {
 	{ "python_version", MV_PYTHON_VERSION },
 	{ "python_full_version", MV_PYTHON_FULL_VERSION },
 	{ "os_name", MV_OS_NAME }, { "os.name", MV_OS_NAME },
-	{ "sys_platform", MV_SYS_PLATFORM }, { "sys.platform", MV_SYS_PLATFORM },
+	{ "sys_platform", MV_SYS_PLATFORM },
+	{ "sys.platform", MV_SYS_PLATFORM },
 	{ "platform_release", MV_PLATFORM_RELEASE },
 	{ "platform_system", MV_PLATFORM_SYSTEM },
 	{ "platform_version", MV_PLATFORM_VERSION },
@@ -416,7 +419,7 @@ struct mnode {
 	enum mvar	 lvar, rvar;	/* MV_NONE: the side is a literal */
 	char		*lstr, *rstr;	/* literal values */
 	enum mop	 op;
-	struct specset	*spec;		/* op + rstr, when that is a specifier */
+	struct specset	*spec;		/* op + rstr, if that is a specifier */
 	/* list: kids[0] ops[0] kids[1] ... ; ops: 0 and, 1 or */
 	struct mnode	**kids;
 	unsigned char	*ops;
@@ -550,8 +553,9 @@ parse_quoted(struct tk *t, char **out)
 		case 'x': case 'u': case 'U':
 			nd = c == 'x' ? 2 : c == 'u' ? 4 : 8;
 			for (k = 0; k < nd; k++) {
-				if (i + 1 + k >= end ||
-				    (h = hexval((unsigned char)t->s[i + 1 + k])) < 0) {
+				h = i + 1 + k < end ?
+				    hexval((unsigned char)t->s[i + 1 + k]) : -1;
+				if (h < 0) {
 					tk_fail_at(t, REQ_ERR_MARKER, i - 1,
 					    "truncated \\%c escape", c);
 					goto fail;
@@ -616,8 +620,8 @@ parse_marker_var(struct tk *t, enum mvar *var, char **str)
 		for (i = 0; i < WW_ARRLEN(mvar_spellings); i++) {
 			n = strlen(mvar_spellings[i].text);
 			if (t->len - t->pos >= n &&
-			    memcmp(t->s + t->pos, mvar_spellings[i].text, n) == 0 &&
-			    tk_boundary(t, t->pos + n)) {
+			    memcmp(t->s + t->pos, mvar_spellings[i].text,
+			    n) == 0 && tk_boundary(t, t->pos + n)) {
 				*var = mvar_spellings[i].var;
 				t->pos += n;
 				return 0;
@@ -796,7 +800,8 @@ parse_marker_list(struct tk *t, int depth, struct mnode **out)
 				l->ops = no;
 			if (nk == NULL || no == NULL) {
 				mnode_free(kid);
-				wwerr_set(t->err, REQ_ERR_NOMEM, "out of memory");
+				wwerr_set(t->err, REQ_ERR_NOMEM,
+				    "out of memory");
 				goto fail;
 			}
 		}
@@ -886,7 +891,8 @@ format_node(struct buf *b, const struct mnode *n, int top)
 	if (!top && buf_addc(b, '(') == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
-		if (i > 0 && buf_addstr(b, n->ops[i - 1] ? " or " : " and ") == -1)
+		if (i > 0 && buf_addstr(b, n->ops[i - 1] ? " or " :
+		    " and ") == -1)
 			return -1;
 		if (format_node(b, n->kids[i], 0) == -1)
 			return -1;
@@ -1358,7 +1364,8 @@ add_extra(struct requirement *r, const char *s, size_t n, struct tk *t)
 			free(c);
 			return 0;
 		}
-	if ((ne = reallocarray(r->extras, r->nextras + 1, sizeof(*ne))) == NULL) {
+	ne = reallocarray(r->extras, r->nextras + 1, sizeof(*ne));
+	if (ne == NULL) {
 		free(c);
 		return wwerr_set(t->err, REQ_ERR_NOMEM, "out of memory");
 	}
@@ -1414,13 +1421,15 @@ parse_version_many(struct tk *t, struct buf *spec)
 
 	while ((n = spec_token(t->s + t->pos, t->len - t->pos)) > 0) {
 		if (buf_add(spec, t->s + t->pos, n) == -1)
-			return wwerr_set(t->err, REQ_ERR_NOMEM, "out of memory");
+			return wwerr_set(t->err, REQ_ERR_NOMEM,
+			    "out of memory");
 		t->pos += n;
 		tk_ws(t);
 		if (!tk_peekc(t, ','))
 			break;
 		if (buf_addc(spec, ',') == -1)
-			return wwerr_set(t->err, REQ_ERR_NOMEM, "out of memory");
+			return wwerr_set(t->err, REQ_ERR_NOMEM,
+			    "out of memory");
 		t->pos++;
 		tk_ws(t);
 	}
@@ -1457,6 +1466,7 @@ format_requirement(struct requirement *r)
 {
 	struct buf b;
 	size_t i, n;
+	int dash;
 
 	buf_init(&b, REQ_BUF_MAX);
 	if (buf_addstr(&b, r->name) == -1)
@@ -1467,9 +1477,10 @@ format_requirement(struct requirement *r)
 		 * which is no identifier. "a_" normalizes back to it.
 		 */
 		n = strlen(r->extras[i]);
+		dash = r->extras[i][n - 1] == '-';
 		if (buf_addstr(&b, i == 0 ? "[" : ",") == -1 ||
-		    buf_add(&b, r->extras[i], n - (r->extras[i][n - 1] == '-')) == -1 ||
-		    (r->extras[i][n - 1] == '-' && buf_addc(&b, '_') == -1))
+		    buf_add(&b, r->extras[i], n - dash) == -1 ||
+		    (dash && buf_addc(&b, '_') == -1))
 			goto fail;
 	}
 	if (r->nextras > 0 && buf_addc(&b, ']') == -1)
@@ -1583,7 +1594,8 @@ requirement_parse(const char *s, struct requirement **out, struct wwerr *err)
 			t.pos++;
 		}
 		tk_ws(&t);
-		if (!tk_end(&t) && parse_marker_part(&t, r, spec.len ? "version specifier" :
+		if (!tk_end(&t) && parse_marker_part(&t, r, spec.len ?
+		    "version specifier" :
 		    "name and no valid version specifier") == -1)
 			goto fail;
 	}

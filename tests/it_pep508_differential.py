@@ -49,6 +49,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -705,7 +706,9 @@ def gen_reqfile_tree(rng, root, idx):
 
 
 def check_reqfiles(rng, n):
+    os.makedirs(TMP, exist_ok=True)
     root = tempfile.mkdtemp(prefix="pep508-reqfiles-", dir=TMP)
+    before = len(failures)
     for i in range(n):
         top = gen_reqfile_tree(rng, root, i)
         p = subprocess.run([TOOL, "reqfile", top], capture_output=True,
@@ -737,6 +740,10 @@ def check_reqfiles(rng, n):
               sum(e["file"] != top for e in want))
         if got != want:
             fail(f"reqfile {top}: pip {want}\nours {got}")
+    if len(failures) == before:
+        shutil.rmtree(root)
+    else:
+        print(f"reqfile cases kept in {root}")
 
 
 # --------------------------------------------------------------------------
