@@ -156,6 +156,7 @@ static void
 test_plain_glibc(void **state)
 {
 	struct elf_report *r;
+	size_t i;
 
 	(void)state;
 	r = inspect_fixture("plain.so");
@@ -176,6 +177,9 @@ test_plain_glibc(void **state)
 	assert_null(r->static_libc_syms);
 	assert_true(has_str(r->undefined, r->nundefined, "memcpy"));
 	assert_true(has_str(r->undefined, r->nundefined, "snprintf"));
+	for (i = 1; i < r->nundefined; i++)	/* sorted, unique */
+		assert_true(strcmp(r->undefined[i - 1], r->undefined[i]) < 0);
+	assert_null(r->undefined[r->nundefined]);
 	assert_null(r->needed[r->nneeded]);
 	crosscheck_readelf(fixture("plain.so"), r);
 	elf_report_free(r);
