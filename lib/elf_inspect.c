@@ -261,6 +261,8 @@ elf_arch_name(uint16_t machine, int elfclass, int little_endian)
 		return is64 ? "sparc64" : "unknown";
 	case EM_IA_64:
 		return is64 ? "ia64" : "unknown";
+	case EM_BPF:
+		return "bpf";
 	default:
 		return "unknown";
 	}

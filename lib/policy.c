@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <elf.h>
 #include <jansson.h>
 
 #include "buf.h"
@@ -863,10 +864,16 @@ policy_evaluate_target(const struct policy_db *db,
 	else
 		fam = out->libc == POLICY_LIBC_MUSL ? FAM_MUSL : FAM_MANY;
 
-	/* Machine and a libc linked in by mistake. */
+	/*
+	 * Machine and a libc linked in by mistake. Relocatable objects
+	 * (ET_REL: eBPF programs, .o files shipped as data) are never loaded
+	 * by the dynamic loader, so their machine does not constrain the
+	 * platform.
+	 */
 	for (e = 0; e < nelfs; e++) {
 		r = elfs[e];
-		if (strcmp(r->arch, arch) != 0 && svec_printf(&viol,
+		if (r->type != ET_REL && strcmp(r->arch, arch) != 0 &&
+		    svec_printf(&viol,
 		    "%s: machine %s does not match target %s", r->path,
 		    r->arch, arch) != 0)
 			goto nomem;
@@ -912,7 +919,7 @@ policy_evaluate_target(const struct policy_db *db,
 	 * confusing sentences about the wrong arch's versions. */
 	for (e = 0; e < nelfs; e++) {
 		r = elfs[e];
-		if (strcmp(r->arch, arch) != 0)
+		if (strcmp(r->arch, arch) != 0 || r->type == ET_REL)
 			continue;
 		for (i = 0; i < r->nneeded; i++) {
 			lib = r->needed[i];
