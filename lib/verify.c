@@ -993,9 +993,10 @@ fail:
  * data pass then inflates, hashes and counts the regular members, split
  * over up to four workers (each with its own libarchive reader over the
  * same file, members assigned by size) while another thread hashes the
- * whole file. Inflating is what costs (zlib is ~60% of the time, SHA-256
- * ~25%), and members are independent, so on a 110 MB wheel two cores
- * take the wall time from 0.9 s to about 0.5 s (bench/verify_bench.sh).
+ * whole file. Inflating is what costs (perf on the 110 MB bench wheel:
+ * zlib ~60% of the CPU, SHA-256 ~25%, libarchive and us ~3%) and members
+ * are independent, so the wall time divides by the idle cores; the CPU
+ * time stays ~0.93 s (bench/verify_bench.sh prints both).
  * Small archives stay on one thread. The error reported is the one of the
  * lowest entry, as a sequential pass would report, except for the total
  * size and ratio limits, which depend on the order the workers progress.
