@@ -154,6 +154,7 @@ struct vctx {
 	size_t		 nwork, awork;
 	uint64_t	 declared;	/* sum of central directory sizes */
 	_Atomic size_t	 stop_at;	/* lowest entry that failed */
+	unsigned	 nstarted;	/* workers running besides worker 0 */
 	pthread_mutex_t	 elf_mu;	/* libelf is not known thread-safe */
 	locale_t	 utf8;
 	int		 fd;		/* the source, for the data workers */
@@ -1084,8 +1085,10 @@ worker_run(void *arg)
 
 		if (wk->ent >= atomic_load(&v->stop_at))
 			break;
-		/* Skip to the next entry of ours (data is skipped too). */
-		if (m->owner != w->k) {
+		/* Skip to the next entry of ours (data is skipped too).
+		 * Worker 0 also takes those of workers that did not start. */
+		if (m->owner != w->k &&
+		    !(w->k == 0 && m->owner > v->nstarted)) {
 			wi++;
 			continue;
 		}
@@ -1208,13 +1211,9 @@ data_pass(struct vctx *v, struct aio_src *src, unsigned char *d)
 			break;
 		started++;
 	}
-	if (started + 1 < nthreads) {
-		/* Could not start them all: the rest are worker 0's. */
-		for (i = 0; i < v->nwork; i++)
-			if (v->m[v->work[i].mi].owner > started)
-				v->m[v->work[i].mi].owner = 0;
-	}
-	worker_run(&w[0]);
+	v->nstarted = (unsigned)started;
+	if (v->nwork > 0)
+		worker_run(&w[0]);
 	for (k = 1; k <= started; k++)
 		pthread_join(w[k].tid, NULL);
 	if (hashing)
