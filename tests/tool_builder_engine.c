@@ -18,6 +18,8 @@
  *   tool_builder_engine URL stat ID PATH
  *   tool_builder_engine URL cp ID PATH OUTFILE [MAX]
  *   tool_builder_engine URL tar ID PATH [MAX]   (lists the entries)
+ * TLS (https:// and tcp:// engines): WW_TLS_CA, WW_TLS_CERT and WW_TLS_KEY
+ * name the CA bundle, client certificate and key.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -269,6 +271,7 @@ int
 main(int argc, char **argv)
 {
 	struct engine *e = NULL;
+	struct engine_tls tls;
 	struct engine_version v;
 	struct engine_image img;
 	struct engine_state st;
@@ -285,7 +288,11 @@ main(int argc, char **argv)
 	if (argc < 3)
 		usage();
 	wwerr_clear(&err);
-	if (engine_open(argv[1], NULL, &e, &err) == -1)
+	tls.ca_file = getenv("WW_TLS_CA");
+	tls.cert_file = getenv("WW_TLS_CERT");
+	tls.key_file = getenv("WW_TLS_KEY");
+	if (engine_open(argv[1], tls.ca_file || tls.cert_file ? &tls : NULL,
+	    &e, &err) == -1)
 		return fail(&err);
 	cmd = argv[2];
 	argc -= 3;

@@ -85,11 +85,16 @@ class Engine:
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
-    def tool(self, *args, url=None, expect=0):
-        """Runs the C driver; returns (parsed JSON or None, stderr)."""
+    def tool(self, *args, url=None, expect=0, tls=None):
+        """Runs the C driver; returns (parsed JSON or None, stderr).
+        tls: {"WW_TLS_CA": path, "WW_TLS_CERT": ..., "WW_TLS_KEY": ...}."""
         cmd = [TOOL, url or self.url] + [str(a) for a in args]
+        env = dict(os.environ)
+        for k in ("WW_TLS_CA", "WW_TLS_CERT", "WW_TLS_KEY"):
+            env.pop(k, None)
+        env.update(tls or {})
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+                           text=True, env=env)
         if expect is not None and p.returncode != expect:
             raise Failure("%s exited %d, wanted %d\nstdout: %s\nstderr: %s" % (
                 " ".join(cmd[:6]) + " ...", p.returncode, expect, p.stdout,
