@@ -36,6 +36,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "policy.h"
+#include "reconcile.h"
 #include "requirement.h"
 #include "scheduler.h"
 #include "store.h"
@@ -96,6 +97,8 @@ struct sched {
 	int64_t			 next_cancel_us;
 	int64_t			 next_reconcile_us;
 	char			 cachedir[PATH_MAX];
+	pid_t			 reconciler;	/* its child, or 0 */
+	int			 reconcile_passes; /* started so far */
 };
 
 /* ---- helpers ---- */
@@ -714,6 +717,12 @@ reap(struct sched *s)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == s->reconciler) {
+			s->reconciler = 0;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				log_warnx("reconcile pass failed (see above)");
+			continue;
+		}
 		for (i = 0; i < s->nworkers; i++)
 			if (s->workers[i].pid == pid)
 				break;
@@ -800,15 +809,117 @@ dispatch(struct sched *s)
 
 /* ---- reconcile ---- */
 
+static void
+reconcile_log(const struct reconcile_item *it, void *arg)
+{
+	(void)arg;
+	switch (it->action) {
+	case RECON_ENQUEUED:
+		log_info("reconcile: %s %s for %s: job %lld", it->project,
+		    it->version ? it->version : "?", it->target,
+		    (long long)it->job_id);
+		break;
+	case RECON_NO_CANDIDATE:
+	case RECON_NOT_FOUND:
+	case RECON_UPSTREAM_ERROR:
+	case RECON_UNSUPPORTED:
+		log_warnx("reconcile: %s for %s (%s:%u): %s: %s", it->project,
+		    it->target, it->file, it->line,
+		    reconcile_action_name(it->action), it->detail);
+		break;
+	default:
+		log_debug("reconcile: %s for %s: %s", it->project, it->target,
+		    reconcile_action_name(it->action));
+	}
+}
+
+/* In the child: one pass over the requirement list; never returns. */
+static void
+reconcile_main(struct sched *s, pid_t parent)
+{
+	const struct config *cfg = s->cfg;
+	struct reqfile *rfs[CONFIG_MAX_LIST];
+	struct store *store = NULL;
+	struct catalog *cat = NULL;
+	struct jobs *js = NULL;
+	struct upstream_set *ups = NULL;
+	struct reconcile_stats st;
+	struct reconcile_opts ro;
+	struct wwerr err;
+	sigset_t none;
+	size_t i, nrf = 0;
+	int code = 1;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	close(s->lockfd);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 0; i < cfg->nrequirements; i++) {
+		if (reqfile_load(cfg->requirements[i], &rfs[nrf], &err) == -1) {
+			log_warnx("reconcile: %s", err.msg);
+			goto out;
+		}
+		nrf++;
+	}
+	if (store_open(cfg->datadir, &store, &err) == -1 ||
+	    catalog_open(store_catalog_path(store), 0, &cat, &err) == -1 ||
+	    jobs_open(cat, &js, &err) == -1 ||
+	    (cfg->nupstreams > 0 &&
+	    upstream_set_open(cfg, s->cachedir, &ups, &err) == -1)) {
+		log_warnx("reconcile: %s", err.msg);
+		goto out;
+	}
+	memset(&ro, 0, sizeof(ro));
+	if (reconcile_run(cfg, cat, js, ups,
+	    (const struct reqfile *const *)rfs, nrf, &ro, reconcile_log, NULL,
+	    &st, &err) == -1) {
+		log_warnx("reconcile: %s", err.msg);
+		goto out;
+	}
+	log_info("reconcile: %zu project%s x targets: %zu enqueued, %zu "
+	    "satisfied, %zu with a job, %zu without a candidate, %zu upstream "
+	    "errors in %.2f s", st.projects, st.projects == 1 ? "" : "s",
+	    st.by_action[RECON_ENQUEUED], st.by_action[RECON_SATISFIED],
+	    st.by_action[RECON_JOB_EXISTS],
+	    st.by_action[RECON_NO_CANDIDATE] + st.by_action[RECON_NOT_FOUND],
+	    st.by_action[RECON_UPSTREAM_ERROR], (double)st.elapsed_us / 1e6);
+	code = 0;
+out:
+	for (i = 0; i < nrf; i++)
+		reqfile_free(rfs[i]);
+	upstream_set_close(ups);
+	jobs_close(js);
+	catalog_close(cat);
+	store_close(store);
+	_exit(code);
+}
+
 /*
- * The requirement list becomes jobs in reconcile (builder/reconcile.c);
- * until it is wired in here, jobs come from indexctl rebuild and the
- * CI-agent API.
+ * Reconcile runs in a child of its own: it may wait on upstream indexes
+ * for a long time, and the loop must keep dispatching meanwhile.
  */
 static void
-reconcile_pass(struct sched *s)
+reconcile_start(struct sched *s)
 {
-	(void)s;
+	pid_t pid, parent = getpid();
+
+	if (s->reconciler > 0 || s->cfg->nrequirements == 0 ||
+	    (s->opts.once && s->reconcile_passes > 0))
+		return;
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		log_warn("%s: fork", __func__);
+		return;
+	}
+	if (pid == 0)
+		reconcile_main(s, parent);
+	s->reconciler = pid;
+	s->reconcile_passes++;
 }
 
 /* ---- lifecycle ---- */
@@ -821,7 +932,7 @@ idle(struct sched *s)
 	size_t n = 0, i, k;
 	int busy = 0;
 
-	if (s->nworkers > 0)
+	if (s->nworkers > 0 || s->reconciler > 0)
 		return 0;
 	if (jobs_counts(s->jobs, &c, &n, &err) == -1) {
 		log_warnx("%s", err.msg);
@@ -902,21 +1013,26 @@ stop_workers(struct sched *s)
 	struct timespec ts = { 0, 100 * 1000 * 1000 };
 	size_t i;
 
+	if (s->reconciler > 0)
+		kill(s->reconciler, SIGTERM);
 	for (i = 0; i < s->nworkers; i++)
 		if (!s->workers[i].signalled) {
 			kill(s->workers[i].pid, SIGTERM);
 			s->workers[i].signalled = 1;
 		}
-	while (s->nworkers > 0 && util_now_us() < deadline) {
+	while ((s->nworkers > 0 || s->reconciler > 0) &&
+	    util_now_us() < deadline) {
 		reap(s);
-		if (s->nworkers > 0)
+		if (s->nworkers > 0 || s->reconciler > 0)
 			nanosleep(&ts, NULL);
 	}
 	for (i = 0; i < s->nworkers; i++)
 		kill(s->workers[i].pid, SIGKILL);
-	while (s->nworkers > 0) {
+	if (s->reconciler > 0)
+		kill(s->reconciler, SIGKILL);
+	while (s->nworkers > 0 || s->reconciler > 0) {
 		reap(s);
-		if (s->nworkers > 0)
+		if (s->nworkers > 0 || s->reconciler > 0)
 			nanosleep(&ts, NULL);
 	}
 }
@@ -1024,7 +1140,7 @@ sched_run(struct sched *s)
 			s->next_cancel_us = now + CANCEL_POLL_US;
 		}
 		if (!s->opts.no_reconcile && now >= s->next_reconcile_us) {
-			reconcile_pass(s);
+			reconcile_start(s);
 			s->next_reconcile_us = now +
 			    (int64_t)s->cfg->reconcile_interval * 1000000;
 		}
