@@ -619,7 +619,8 @@ out:
 	jobs_close(js);
 	catalog_close(cat);
 	store_close(store);
-	_exit(code);
+	/* exit(), not _exit(): sanitizer builds check the worker for leaks. */
+	exit(code);
 }
 
 static int
@@ -896,7 +897,8 @@ out:
 	jobs_close(js);
 	catalog_close(cat);
 	store_close(store);
-	_exit(code);
+	/* exit(), not _exit(): sanitizer builds check the worker for leaks. */
+	exit(code);
 }
 
 /*
