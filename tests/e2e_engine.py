@@ -285,6 +285,20 @@ def test_wheels(eng, image, work):
           "pip wheel builds wwfix-extlib offline as the build user", log[-800:])
     check_extlib_wheel(eng, image, out, "linux_x86_64", 62)
 
+    wdir = os.path.join(work, "extlib-isolated")
+    os.makedirs(wdir)
+    res, out, log = build_wheel(eng, image, sd,
+                                os.path.basename(paths["wwfix-extlib"]), wdir,
+                                isolated=True)
+    check(res["state"]["exit_code"] == 0 and
+          "Successfully built" in log and
+          "/usr/share/python-wheels/setuptools-" in log,
+          "an isolated build gets setuptools/wheel from the image's wheels, "
+          "on a read-only root", log[-800:])
+    check(os.listdir(out) ==
+          ["wwfix_extlib-1.0.0-cp311-cp311-linux_x86_64.whl"],
+          "and makes the same wheel", os.listdir(out))
+
     wdir = os.path.join(work, "fails")
     os.makedirs(wdir)
     res, out, log = build_wheel(eng, image, sd,
