@@ -9,6 +9,8 @@
  *   reconcile -c CONF [--dry-run] [--offline] [--quiet] [--repeat N]
  *   claim -c CONF ENGINE TARGET [--log TEXT] [--succeed WHEEL |
  *       --fail CLASS [--retry]]   (an executor's moves, for indexctl tests)
+ *   finish -c CONF JOB --succeed WHEEL | --fail CLASS [--retry] |
+ *       --cancelled
  *   seed -c CONF [--unpinned VERSION]   catalog wheels that cover every
  *       pinned requirement (and unpinned ones at VERSION) on every
  *       target (benchmark set-up)
@@ -407,6 +409,38 @@ cmd_claim(int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_finish(int argc, char **argv)
+{
+	const char *conf = opt_conf(&argc, &argv);
+	enum job_failure fc;
+	struct wwerr err;
+	struct ctx x;
+	int64_t id;
+	int rc = -1;
+
+	if (argc < 3 || util_parse_i64(argv[1], 1, INT64_MAX, &id) == -1)
+		usage();
+	open_ctx(&x, conf, 1);
+	if (!strcmp(argv[2], "--succeed") && argc == 4)
+		rc = jobs_succeed(x.js, id, argv[3], 0, &err);
+	else if (!strcmp(argv[2], "--fail") && argc >= 4) {
+		if (job_failure_parse(argv[3], &fc) == -1)
+			usage();
+		rc = jobs_fail(x.js, id, fc, "failed by tool_builder_sched", 1,
+		    argc == 5 && !strcmp(argv[4], "--retry"),
+		    x.conf->backoff_base, &err);
+	} else if (!strcmp(argv[2], "--cancelled") && argc == 3)
+		rc = jobs_cancelled(x.js, id, &err);
+	else
+		usage();
+	if (rc == -1)
+		die("finish", &err);
+	printf("{\"finished\": %lld}\n", (long long)id);
+	close_ctx(&x);
+	return 0;
+}
+
 /*
  * Catalog rows (no files: the no-op reconcile reads only the catalog) so
  * that every pinned requirement is covered on every target: every other
@@ -520,6 +554,8 @@ main(int argc, char **argv)
 		rc = cmd_reconcile(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "claim"))
 		rc = cmd_claim(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "finish"))
+		rc = cmd_finish(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "seed"))
 		rc = cmd_seed(argc - 1, argv + 1);
 	else
