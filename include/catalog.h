@@ -25,14 +25,36 @@ enum catalog_err {
 	CATALOG_E_INVALID,	/* bad argument (name, scope, ...) */
 };
 
-#define CATALOG_RDONLY	0x1
+#define CATALOG_RDONLY	0x1	/* no writes, no migrations; must exist */
 
+/*
+ * Open (creating if needed, unless CATALOG_RDONLY) and migrate to the
+ * current schema. A database written by a newer program is refused with
+ * CATALOG_E_SCHEMA. One connection per thread: a struct catalog and its
+ * cached statements must not be shared between threads.
+ */
 int	 catalog_open(const char *path, int flags, struct catalog **out,
 	    struct wwerr *err);
 void	 catalog_close(struct catalog *c);
 int	 catalog_schema_version(struct catalog *c);
+/* Milliseconds a write waits for another writer (default 5000). */
+void	 catalog_set_busy_timeout(struct catalog *c, int ms);
 
-/* Explicit transactions for callers that group several writes. */
+/*
+ * Schema migrations of another module (e.g. builder jobs) sharing this
+ * database: steps[i] takes the module from version i to i+1, each in its
+ * own transaction. Versions are kept per module in the schema_modules
+ * table (user_version belongs to the catalog itself). A database whose
+ * module version is above nsteps is refused with CATALOG_E_SCHEMA.
+ */
+int	 catalog_migrate(struct catalog *c, const char *module,
+	    const char *const *steps, size_t nsteps, struct wwerr *err);
+
+/*
+ * Explicit transactions for callers that group several writes. begin takes
+ * the write lock at once (BEGIN IMMEDIATE), so keep them short and never
+ * span network or engine I/O. Functions called inside nest as savepoints.
+ */
 int	 catalog_begin(struct catalog *c, struct wwerr *err);
 int	 catalog_commit(struct catalog *c, struct wwerr *err);
 void	 catalog_rollback(struct catalog *c);
@@ -95,8 +117,12 @@ int	 catalog_project_generation(struct catalog *c, const char *project,
 int	 catalog_global_generation(struct catalog *c, int64_t *gen,
 	    struct wwerr *err);
 
-/* Yank (reason may be NULL) or unyank by filename, or by project+version
- * (all files of that release). Returns the number of files changed, -1. */
+/*
+ * Yank (reason may be NULL) or unyank by filename, or by project+version
+ * (all files of that release; both normalized). Returns the number of
+ * files whose state changed (0 if already so; a new reason counts as a
+ * change), -1 on error (CATALOG_E_NOTFOUND if no such file or release).
+ */
 int	 catalog_yank_file(struct catalog *c, const char *filename, int yank,
 	    const char *reason, struct wwerr *err);
 int	 catalog_yank_release(struct catalog *c, const char *project,
@@ -126,16 +152,23 @@ struct catalog_token {
 
 const char *token_scope_name(enum token_scope s);
 int	 token_scope_parse(const char *s, enum token_scope *out);
-/* Create; *secret_out (malloc'd) is the only copy of the secret. */
+/*
+ * Create; *secret_out (malloc'd) is the only copy of the secret:
+ * "ww-" + 43 urlsafe-base64 characters (32 random bytes). Names are
+ * 1-64 of [A-Za-z0-9._-] and unique forever (CATALOG_E_CONFLICT), even
+ * after revocation. project (normalized) restricts the token, or NULL.
+ */
 int	 catalog_token_create(struct catalog *c, const char *name,
 	    enum token_scope scope, const char *project, char **secret_out,
 	    struct wwerr *err);
 /*
  * Look up a presented secret (constant-time compare of hashes).
- * 0 found and active, 1 unknown, 2 revoked, -1 error.
+ * 0 found and active, 1 unknown, 2 revoked, -1 error. Records last use
+ * (at most once a minute, never waiting for a busy database).
  */
 int	 catalog_token_check(struct catalog *c, const char *secret,
 	    struct catalog_token *out, struct wwerr *err);
+/* 0 revoked, 1 already revoked, -1 error (CATALOG_E_NOTFOUND). */
 int	 catalog_token_revoke(struct catalog *c, const char *name,
 	    struct wwerr *err);
 typedef int (*catalog_token_cb)(const struct catalog_token *t, void *arg);

@@ -22,23 +22,37 @@ enum store_err {
 	STORE_E_IO,
 	STORE_E_EXISTS,		/* filename exists with different bytes */
 	STORE_E_NAME,		/* filename not a safe single path component */
+	STORE_E_DIGEST,		/* src does not have the expected sha256 */
 };
 
 int	 store_open(const char *datadir, struct store **out, struct wwerr *err);
 void	 store_close(struct store *s);
 const char *store_datadir(const struct store *s);
 const char *store_tmpdir(const struct store *s);
+const char *store_filesdir(const struct store *s);
 /* DATA/catalog.sqlite */
 const char *store_catalog_path(const struct store *s);
-/* Absolute path of a stored file; -1 if the name is unsafe. */
+/*
+ * 1 if name is a safe single path component for the store: 1-255 bytes,
+ * no '/', '\\' or control characters, not starting with '.'.
+ */
+int	 store_name_ok(const char *name);
+/* Absolute path of a stored file (or "X.metadata"); -1 if unsafe. */
 int	 store_path(const struct store *s, const char *filename, char *out,
 	    size_t outlen);
 
 /*
  * Copy src into the store as filename (and metadata as filename.metadata
- * if metadata != NULL), atomically and without replacing anything.
- * sha256 is the expected hex digest of src. Returns 0 stored, 1 already
- * present with identical bytes, -1 error (STORE_E_EXISTS on mismatch).
+ * if metadata != NULL), atomically and without replacing anything:
+ * temp file in DATA/tmp, fsync, link() to the final name, fsync the
+ * directory. sha256 is the expected hex digest of src (NULL: no
+ * expectation); a src that does not match it fails with STORE_E_DIGEST.
+ * A src inside DATA/tmp (see store_mktemp) is linked instead of copied,
+ * so the caller must not write to it afterwards.
+ * Returns 0 if it created the distribution file, 1 if the file was
+ * already present with identical bytes (a missing .metadata is then still
+ * added), -1 error (STORE_E_EXISTS when filename or its .metadata exists
+ * with different bytes; STORE_E_NAME for an unsafe or ".metadata" name).
  */
 int	 store_put(struct store *s, const char *src, const char *filename,
 	    const char *sha256, const void *metadata, size_t metadata_len,
@@ -49,5 +63,8 @@ int	 store_remove(struct store *s, const char *filename);
 /* Make a unique temp file under DATA/tmp; returns fd, path in out. */
 int	 store_mktemp(struct store *s, const char *prefix, char *out,
 	    size_t outlen);
+/* Remove files in DATA/tmp older than min_age seconds (left by crashes);
+ * returns how many were removed, -1 on error. */
+int	 store_clean_tmp(struct store *s, int64_t min_age);
 
 #endif

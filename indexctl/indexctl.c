@@ -13,10 +13,18 @@
 #include "log.h"
 
 /* Keep sorted by name. Add new commands here and in their own file. */
+extern const struct cmd_entry cmd_token_entry;
+extern const struct cmd_entry cmd_unyank_entry;
+extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_yank_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
+	&cmd_token_entry,
+	&cmd_unyank_entry,
+	&cmd_verify_entry,
 	&cmd_version_entry,
+	&cmd_yank_entry,
 };
 
 static void

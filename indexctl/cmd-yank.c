@@ -1,0 +1,151 @@
+/*
+ * cmd-yank.c: indexctl yank / unyank (PEP 592). A target is one file by
+ * its filename, or a whole release as PROJECT==VERSION (any spelling of
+ * the name and version; both are normalized). indexd shows the change at
+ * once because yanking bumps the project's generation.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "catalog.h"
+#include "indexctl.h"
+#include "name.h"
+#include "store.h"
+#include "version.h"
+
+static int cmd_yank_exec(struct cmd_ctx *, int, char **);
+static int cmd_unyank_exec(struct cmd_ctx *, int, char **);
+
+const struct cmd_entry cmd_yank_entry = {
+	"yank",
+	"yank FILE|PROJECT==VERSION [--reason TEXT] [--json]",
+	"mark a file or a whole release as yanked (PEP 592)",
+	cmd_yank_exec
+};
+
+const struct cmd_entry cmd_unyank_entry = {
+	"unyank",
+	"unyank FILE|PROJECT==VERSION [--json]",
+	"undo a yank of a file or a whole release",
+	cmd_unyank_exec
+};
+
+static int
+yank_main(const struct cmd_entry *e, int yank, struct cmd_ctx *ctx,
+    int argc, char **argv)
+{
+	static const struct option yopts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct option uopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char project[NAME_MAX_LEN + 1], version[VERSION_MAX_LEN + 1];
+	char target[NAME_MAX_LEN + VERSION_MAX_LEN + 3];
+	const char *arg, *reason = NULL, *sep;
+	struct store *s;
+	struct catalog *c;
+	struct wwerr err;
+	int ch, n, release;
+
+	if (cmd_want_help(e, argc, argv))
+		return 0;
+	optind = 0;	/* 0: full getopt re-init (main used "+") */
+	while ((ch = getopt_long(argc, argv, yank ? "r:" : "",
+	    yank ? yopts : uopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			reason = optarg;
+			break;
+		case 'j':
+			ctx->json = 1;
+			break;
+		default:
+			return cmd_usage(e);
+		}
+	}
+	if (optind != argc - 1)
+		return cmd_usage(e);
+	arg = argv[optind];
+	if (reason != NULL && strlen(reason) > 1024) {
+		fprintf(stderr, "indexctl: %s: reason longer than 1024 bytes\n",
+		    e->name);
+		return 2;
+	}
+
+	if ((sep = strstr(arg, "==")) != NULL) {
+		release = 1;
+		if (name_normalizen(arg, (size_t)(sep - arg), project,
+		    sizeof(project)) == -1) {
+			fprintf(stderr, "indexctl: %s: \"%.*s\" is not a valid "
+			    "project name\n", e->name, (int)(sep - arg), arg);
+			return 2;
+		}
+		if (version_normalize(sep + 2, version, sizeof(version)) == -1) {
+			fprintf(stderr, "indexctl: %s: \"%s\" is not a valid "
+			    "PEP 440 version\n", e->name, sep + 2);
+			return 2;
+		}
+		snprintf(target, sizeof(target), "%s==%s", project, version);
+	} else {
+		release = 0;
+		if (!store_name_ok(arg)) {
+			fprintf(stderr, "indexctl: %s: \"%s\" is neither a file "
+			    "name nor PROJECT==VERSION\n", e->name, arg);
+			return 2;
+		}
+		snprintf(target, sizeof(target), "%s", arg);
+	}
+
+	if (ctl_open_data(ctx, 0, &s, &c) == -1)
+		return 1;
+	if (release)
+		n = catalog_yank_release(c, project, version, yank, reason,
+		    &err);
+	else
+		n = catalog_yank_file(c, arg, yank, reason, &err);
+	ctl_close_data(s, c);
+	if (n == -1) {
+		fprintf(stderr, "indexctl: %s: %s\n", e->name, err.msg);
+		return 1;
+	}
+	if (ctx->json) {
+		json_t *j = json_pack("{s:s, s:s, s:b, s:o, s:i}", "target",
+		    target, "kind", release ? "release" : "file", "yanked",
+		    yank, "reason", yank && reason ? json_string(reason) :
+		    json_null(), "changed", n);
+
+		if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) |
+		    JSON_SORT_KEYS) == -1) {
+			json_decref(j);
+			return 1;
+		}
+		json_decref(j);
+		printf("\n");
+	} else if (n == 0)
+		printf("%s: already %s\n", target, yank ? "yanked" :
+		    "not yanked");
+	else
+		printf("%s %s: %d file%s%s%s%s\n", yank ? "yanked" : "unyanked",
+		    target, n, n == 1 ? "" : "s", yank && reason ? " (reason: " :
+		    "", yank && reason ? reason : "", yank && reason ? ")" : "");
+	return 0;
+}
+
+static int
+cmd_yank_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return yank_main(&cmd_yank_entry, 1, ctx, argc, argv);
+}
+
+static int
+cmd_unyank_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return yank_main(&cmd_unyank_entry, 0, ctx, argc, argv);
+}
