@@ -63,8 +63,12 @@ upload_status_for(int code)
 		return 403;
 	case INGEST_E_CONFLICT:
 		return 409;
+	case INGEST_E_DB:
+		return 503;
+	case INGEST_E_STORE:
+		return 500;
 	default:
-		return 400;
+		return code < 100 ? 400 : 500;	/* < 100: the file is bad */
 	}
 }
 
