@@ -13,6 +13,7 @@
 #include "log.h"
 
 /* Keep sorted by name. Add new commands here and in their own file. */
+extern const struct cmd_entry cmd_export_static_entry;
 extern const struct cmd_entry cmd_token_entry;
 extern const struct cmd_entry cmd_unyank_entry;
 extern const struct cmd_entry cmd_verify_entry;
@@ -20,6 +21,7 @@ extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_yank_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
+	&cmd_export_static_entry,
 	&cmd_token_entry,
 	&cmd_unyank_entry,
 	&cmd_verify_entry,
