@@ -5,7 +5,8 @@
  *     fragments, data-requires-python (escaped), PEP 658/714
  *     data-dist-info-metadata / data-core-metadata and PEP 592 data-yanked;
  *   - PEP 691 JSON at api-version 1.1 (PEP 700: versions, size,
- *     upload-time).
+ *     upload-time; PEP 714: "core-metadata" only, never the old
+ *     "dist-info-metadata" key, on which pip 22.3-23.1 crash).
  * File URLs are relative ("../../files/NAME") so that the same pages work
  * behind a proxy, under a path prefix and as a static tree.
  */

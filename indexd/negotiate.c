@@ -170,23 +170,56 @@ apply_range(const char *p, const char *end, int spec[NFMT], int q[NFMT])
 	}
 }
 
+int
+negotiate_pip_json_metadata_broken(const char *ua)
+{
+	unsigned long major = 0, minor = 0;
+	const char *p;
+
+	if (ua == NULL || strncmp(ua, "pip/", 4) != 0)
+		return 0;
+	for (p = ua + 4; *p >= '0' && *p <= '9' && major < 1000; p++)
+		major = major * 10 + (unsigned long)(*p - '0');
+	if (*p++ != '.')
+		return 0;
+	if (*p < '0' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9' && minor < 1000; p++)
+		minor = minor * 10 + (unsigned long)(*p - '0');
+	return (major == 22 && minor >= 3) || (major == 23 && minor <= 1);
+}
+
 enum simple_format
 negotiate_simple(const char *accept, const char *format)
+{
+	return negotiate_simple_among(accept, format, 0x7);
+}
+
+enum simple_format
+negotiate_simple_among(const char *accept, const char *format,
+    unsigned allowed)
 {
 	int spec[NFMT] = { 0, 0, 0 }, q[NFMT] = { 0, 0, 0 };
 	const char *p, *comma, *end;
 	int best = SIMPLE_FMT_NONE, i;
+	enum simple_format f;
 
 	if (format != NULL) {
 		if (!strcasecmp(format, "json"))
-			return SIMPLE_FMT_JSON_V1;
-		if (!strcasecmp(format, "html"))
-			return SIMPLE_FMT_HTML;
-		return type_format(format, strlen(format));
+			f = SIMPLE_FMT_JSON_V1;
+		else if (!strcasecmp(format, "html"))
+			f = SIMPLE_FMT_HTML;
+		else
+			f = type_format(format, strlen(format));
+		return f != SIMPLE_FMT_NONE && (allowed & (1u << f)) ? f :
+		    SIMPLE_FMT_NONE;
 	}
 	if (accept == NULL || *skip_ows(accept, accept + strlen(accept)) ==
 	    '\0')
-		return SIMPLE_FMT_HTML;
+		return allowed & (1u << SIMPLE_FMT_HTML) ? SIMPLE_FMT_HTML :
+		    allowed & (1u << SIMPLE_FMT_HTML_V1) ? SIMPLE_FMT_HTML_V1 :
+		    allowed & (1u << SIMPLE_FMT_JSON_V1) ? SIMPLE_FMT_JSON_V1 :
+		    SIMPLE_FMT_NONE;
 	end = accept + strlen(accept);
 	for (p = accept; p < end; p = comma + 1) {
 		comma = memchr(p, ',', (size_t)(end - p));
@@ -195,7 +228,8 @@ negotiate_simple(const char *accept, const char *format)
 		apply_range(p, comma, spec, q);
 	}
 	for (i = 0; i < NFMT; i++)
-		if (spec[i] > 0 && q[i] > 0 && (best == SIMPLE_FMT_NONE ||
+		if ((allowed & (1u << i)) && spec[i] > 0 && q[i] > 0 &&
+		    (best == SIMPLE_FMT_NONE ||
 		    q[i] > q[best]))
 			best = i;
 	return (enum simple_format)best;

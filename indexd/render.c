@@ -315,13 +315,15 @@ render_project_json(struct buf *out, const char *normalized,
 			rc |= buf_addstr(out, ",\"requires-python\":");
 			rc |= render_json_string(out, f->requires_python);
 		}
+		/*
+		 * PEP 714: JSON carries only "core-metadata"; pip 22.3-23.1
+		 * crash on a "dist-info-metadata" object (pip#12042).
+		 */
 		if (render_has_metadata(f))
 			rc |= buf_printf(out, ",\"core-metadata\":{\"sha256\":"
-			    "\"%s\"},\"dist-info-metadata\":{\"sha256\":"
-			    "\"%s\"}", f->metadata_sha256, f->metadata_sha256);
+			    "\"%s\"}", f->metadata_sha256);
 		else
-			rc |= buf_addstr(out, ",\"core-metadata\":false,"
-			    "\"dist-info-metadata\":false");
+			rc |= buf_addstr(out, ",\"core-metadata\":false");
 		rc |= buf_printf(out, ",\"size\":%llu",
 		    (unsigned long long)f->size);
 		if (f->upload_time_us > 0) {

@@ -318,9 +318,11 @@ class Env:
         while time.time() < deadline:
             with open(errpath, errors="replace") as f:
                 text = f.read()
-            m = re.search(r"listening on [^ ]+:(\d+)", text)
-            if m and "ready" in text:
-                port = int(m.group(1))
+            found = re.findall(r"listening on [^ ]+:(\d+)( \(tls\))?", text)
+            if found and "ready" in text:
+                plain = [int(p) for p, t in found if not t]
+                tls = [int(p) for p, t in found if t]
+                port = plain[0] if plain else tls[0]
                 break
             if proc.poll() is not None:
                 raise Failure("indexd exited with %d:\n%s" %
@@ -330,6 +332,7 @@ class Env:
             proc.kill()
             raise Failure("indexd did not start:\n" + open(errpath).read())
         p = IndexdProcess(self, proc, port, errpath)
+        p.tls_ports = tls
         self.procs.append(p)
         return p
 
@@ -450,3 +453,68 @@ def run_tests(tests):
         log("FAILED: %s" % ", ".join(failed))
         sys.exit(1)
     log("all %d passed" % len(tests))
+
+
+# ---------------------------------------------------------------- nginx
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Nginx:
+    """nginx serving a static export with bench/nginx-simple.conf."""
+
+    def __init__(self, root, prefix, workers=1, access_log=None):
+        os.makedirs(prefix, exist_ok=True)
+        self.prefix = prefix
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.access_log = access_log or os.path.join(prefix, "access.log")
+        with open(os.path.join(SOURCE_DIR, "bench",
+                               "nginx-simple.conf")) as f:
+            conf = f.read()
+        for k, v in (("@WORKERS@", str(workers)), ("@PREFIX@", prefix),
+                     ("@ACCESS_LOG@", self.access_log),
+                     ("@PORT@", str(self.port)), ("@ROOT@", root)):
+            conf = conf.replace(k, v)
+        if os.geteuid() != 0:
+            conf = conf.replace("user root;", "")
+        self.conf = os.path.join(prefix, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        self.proc = subprocess.Popen([NGINX, "-p", prefix, "-c", self.conf,
+                                      "-e", os.path.join(prefix,
+                                                         "nginx-error.log")],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port),
+                                         timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise Failure("nginx failed: " +
+                                  self.proc.stderr.read().decode())
+                time.sleep(0.05)
+        raise Failure("nginx did not start")
+
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
