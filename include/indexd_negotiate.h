@@ -27,13 +27,6 @@ enum simple_format negotiate_simple(const char *accept, const char *format);
 /* The same, choosing only among formats whose bit (1 << fmt) is set. */
 enum simple_format negotiate_simple_among(const char *accept,
 		    const char *format, unsigned allowed);
-/*
- * 1 if the User-Agent is a pip that cannot use PEP 658 metadata from
- * JSON pages (22.3 to 23.1 read only the pre-PEP 714 "dist-info-metadata"
- * key, and crash on its PEP 691 form; pip#12042). Such clients are
- * served HTML when they accept it, where data-dist-info-metadata works.
- */
-int		 negotiate_pip_json_metadata_broken(const char *user_agent);
 /* Content-Type for a format (with charset for text/html). */
 const char	*negotiate_content_type(enum simple_format f);
 /* 1 if the body is JSON. */

@@ -170,25 +170,6 @@ apply_range(const char *p, const char *end, int spec[NFMT], int q[NFMT])
 	}
 }
 
-int
-negotiate_pip_json_metadata_broken(const char *ua)
-{
-	unsigned long major = 0, minor = 0;
-	const char *p;
-
-	if (ua == NULL || strncmp(ua, "pip/", 4) != 0)
-		return 0;
-	for (p = ua + 4; *p >= '0' && *p <= '9' && major < 1000; p++)
-		major = major * 10 + (unsigned long)(*p - '0');
-	if (*p++ != '.')
-		return 0;
-	if (*p < '0' || *p > '9')
-		return 0;
-	for (; *p >= '0' && *p <= '9' && minor < 1000; p++)
-		minor = minor * 10 + (unsigned long)(*p - '0');
-	return (major == 22 && minor >= 3) || (major == 23 && minor <= 1);
-}
-
 enum simple_format
 negotiate_simple(const char *accept, const char *format)
 {

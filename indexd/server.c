@@ -660,7 +660,6 @@ negotiate_request(struct http_request *r)
 	char fmt[128];
 	const char *q = http_request_query(r);
 	const char *accept = http_request_header(r, "Accept");
-	enum simple_format f;
 
 	if (q != NULL && http_query_get(q, "format", fmt, sizeof(fmt)) == 0) {
 		char *sp;
@@ -670,16 +669,7 @@ negotiate_request(struct http_request *r)
 			*sp = '+';
 		return negotiate_simple(NULL, fmt);
 	}
-	f = negotiate_simple(accept, NULL);
-	if (f == SIMPLE_FMT_JSON_V1 && negotiate_pip_json_metadata_broken(
-	    http_request_header(r, "User-Agent"))) {
-		/* HTML if acceptable at all: there its pip reads PEP 658 */
-		enum simple_format h = negotiate_simple_among(accept, NULL,
-		    (1u << SIMPLE_FMT_HTML) | (1u << SIMPLE_FMT_HTML_V1));
-		if (h != SIMPLE_FMT_NONE)
-			f = h;
-	}
-	return f;
+	return negotiate_simple(accept, NULL);
 }
 
 /* /simple, /simple/, /simple/<name>, /simple/<name>/ */

@@ -96,24 +96,13 @@ test_content_types(void **state)
 }
 
 static void
-test_pip_compat(void **state)
+test_among(void **state)
 {
 	const char *pip_accept = "application/vnd.pypi.simple.v1+json, "
 	    "application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
 	const unsigned html = (1u << H) | (1u << V);
 
 	(void)state;
-	assert_true(negotiate_pip_json_metadata_broken("pip/23.0.1 {\"ci\":"
-	    "null}"));
-	assert_true(negotiate_pip_json_metadata_broken("pip/22.3"));
-	assert_true(negotiate_pip_json_metadata_broken("pip/23.1.2 {}"));
-	assert_false(negotiate_pip_json_metadata_broken("pip/23.2.1 {}"));
-	assert_false(negotiate_pip_json_metadata_broken("pip/22.2.2 {}"));
-	assert_false(negotiate_pip_json_metadata_broken("pip/24.0 {}"));
-	assert_false(negotiate_pip_json_metadata_broken("uv/0.4.0"));
-	assert_false(negotiate_pip_json_metadata_broken("pip/"));
-	assert_false(negotiate_pip_json_metadata_broken("pip/23"));
-	assert_false(negotiate_pip_json_metadata_broken(NULL));
 	/* among HTML forms, pip's own preference (v1+html at 0.1) wins */
 	assert_int_equal(negotiate_simple_among(pip_accept, NULL, html), V);
 	assert_int_equal(negotiate_simple_among(NEGOTIATE_JSON_TYPE, NULL,
@@ -128,7 +117,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_content_types),
-		cmocka_unit_test(test_pip_compat),
+		cmocka_unit_test(test_among),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -399,13 +399,13 @@ def make_venv(root, python=DEBIAN_PYTHON, name="venv"):
 
 
 def pip(py, *args, check_rc=True, env_extra=None):
-    env = dict(os.environ)
+    # hermetic: no pip settings from the caller's environment (this
+    # machine sets e.g. PIP_FIND_LINKS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env.update({"PIP_DISABLE_PIP_VERSION_CHECK": "1",
                 "PIP_NO_CACHE_DIR": "1", "PIP_NO_INPUT": "1",
                 "PIP_CONFIG_FILE": os.devnull,
                 "PYTHONDONTWRITEBYTECODE": "1"})
-    env.pop("PIP_INDEX_URL", None)
-    env.pop("PIP_EXTRA_INDEX_URL", None)
     env.update(env_extra or {})
     p = subprocess.run([py, "-m", "pip"] + list(args), capture_output=True,
                        text=True, env=env, timeout=600)
