@@ -14,7 +14,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 from indexd_harness import (DEBIAN_PYTHON, Nginx, check, environment,  # noqa
                             log, make_sdist, make_venv, make_wheel, pip,
-                            request, run_tests, sha256_file)
+                            pip_version, pyenv_python, request, run_tests,
+                            sha256_file)
 
 JSON = "application/vnd.pypi.simple.v1+json"
 PIP_ACCEPT = JSON + ", application/vnd.pypi.simple.v1+html; q=0.1, " \
@@ -94,35 +95,46 @@ def test_export_parity():
                         check(a.body == b.body and b.status == 200,
                               url + ".metadata")
 
-            # pip: the same installs from both
-            results = []
-            for label, srv in (("indexd", idx), ("nginx", ngx)):
-                py = make_venv(env.root, DEBIAN_PYTHON, "venv-" + label)
-                pip(py, "install", "--index-url", srv.url + "/simple/",
-                    "beta", "gamma", "delta", "plus")
-                results.append(sorted(freeze(py)))
-                dl = os.path.join(env.root, "dl-" + label)
-                pip(py, "download", "--index-url", srv.url + "/simple/",
-                    "--platform", "musllinux_1_2_aarch64",
-                    "--only-binary=:all:", "--python-version", "3.11",
-                    "--no-deps", "-d", dl, "native-pkg")
-                results.append(sorted((f, sha256_file(os.path.join(dl, f)))
-                                      for f in os.listdir(dl)))
-            check(results[0] == results[2], "pip installed differently:\n"
-                  "%s\n%s" % (results[0], results[2]))
-            check(results[1] == results[3], "platform pick differs:\n"
-                  "%s\n%s" % (results[1], results[3]))
-            check("alpha==2.0" in results[0] and "gamma==1.0" in results[0]
-                  and "delta==1.0" in results[0], results[0])
-            check([f for f, _ in results[1]] ==
-                  ["native_pkg-1.0-cp311-cp311-musllinux_1_2_aarch64.whl"],
-                  results[1])
-            # pip used PEP 658 metadata on the static tree too
-            with open(ngx.access_log) as f:
-                nlog = f.read()
-            check("gamma-2.0-py3-none-any.whl.metadata" in nlog and
-                  "GET /files/gamma-2.0-py3-none-any.whl " not in nlog,
-                  "nginx log:\n" + nlog)
+            # pip (Debian's, and pyenv's if present): the same results
+            # from both servers
+            pythons = [(DEBIAN_PYTHON, "debian")]
+            if pyenv_python():
+                pythons.append((pyenv_python(), "pyenv"))
+            for python, plabel in pythons:
+                results = []
+                for label, srv in (("indexd", idx), ("nginx", ngx)):
+                    py = make_venv(env.root, python,
+                                   "venv-%s-%s" % (plabel, label))
+                    pip(py, "install", "--index-url", srv.url + "/simple/",
+                        "beta", "gamma", "delta", "plus")
+                    results.append(sorted(freeze(py)))
+                    dl = os.path.join(env.root, "dl-%s-%s" % (plabel, label))
+                    pip(py, "download", "--index-url", srv.url + "/simple/",
+                        "--platform", "musllinux_1_2_aarch64",
+                        "--only-binary=:all:", "--python-version", "3.11",
+                        "--no-deps", "-d", dl, "native-pkg")
+                    results.append(sorted(
+                        (f, sha256_file(os.path.join(dl, f)))
+                        for f in os.listdir(dl)))
+                check(results[0] == results[2], "%s: pip installed "
+                      "differently:\n%s\n%s" % (plabel, results[0],
+                                                 results[2]))
+                check(results[1] == results[3], "%s: platform pick "
+                      "differs:\n%s\n%s" % (plabel, results[1], results[3]))
+                check("alpha==2.0" in results[0] and
+                      "gamma==1.0" in results[0] and
+                      "delta==1.0" in results[0], results[0])
+                check([f for f, _ in results[1]] ==
+                      ["native_pkg-1.0-cp311-cp311-musllinux_1_2_aarch64"
+                       ".whl"], results[1])
+                ver = tuple(int(x) for x in pip_version(py).split(".")[:2])
+                if ver >= (23, 2):
+                    # PEP 658 metadata from the static tree too
+                    with open(ngx.access_log) as f:
+                        nlog = f.read()
+                    check("gamma-2.0-py3-none-any.whl.metadata" in nlog and
+                          "GET /files/gamma-2.0-py3-none-any.whl " not in
+                          nlog, "nginx log:\n" + nlog)
 
             # re-export after a change: swapped in, old tree gone
             env.indexctl("unyank", "delta==2.0")
