@@ -29,6 +29,25 @@ struct retag_member {
 };
 
 /*
+ * Errors: the source failing verification keeps its enum verify_err code;
+ * so does the rewritten wheel failing it (message "retagged wheel: ...");
+ * the rest are these, numbered apart from verify_err.
+ */
+enum retag_err {
+	RETAG_E_ARGS = 100,	/* bad platform/build tag or member path */
+	RETAG_E_EXISTS,		/* the output file already exists */
+	RETAG_E_IO,		/* reading the source, writing outdir */
+	RETAG_E_NOMEM,
+};
+
+const char *retag_err_name(int code);
+
+/*
+ * opts->build: NULL keeps the build tag, "" removes it. opts->platform
+ * NULL keeps the platform tags. Added members may not go into the
+ * .dist-info (RECORD and WHEEL are the retagger's) and must pass the
+ * verifier's path rules.
+ *
  * Write the rewritten wheel into outdir; *out_path (malloc'd) is the new
  * file. The result is verified with lim; on failure nothing is left behind.
  */

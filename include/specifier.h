@@ -45,7 +45,11 @@ size_t	 specset_count(const struct specset *ss);
 /* 1 if v is contained. prereleases: one of SPEC_PRE_*. */
 int	 specset_contains(const struct specset *ss, const struct version *v,
 	    int prereleases);
-/* Same, parsing the version string; invalid versions match only ===. */
+/*
+ * Same, parsing the version string. A string that is not a PEP 440
+ * version matches only a non-empty set whose specifiers are all ===
+ * naming it (ASCII case-insensitively); packaging 23 would raise.
+ */
 int	 specset_contains_str(const struct specset *ss, const char *v,
 	    int prereleases);
 /* 1 if any specifier mentions a pre-release (so pre-releases are allowed). */

@@ -22,6 +22,9 @@ struct limits {
 	uint64_t max_ratio;		/* uncompressed/compressed, whole file */
 	uint64_t max_metadata_size;	/* METADATA/PKG-INFO/WHEEL/RECORD */
 	uint64_t max_elf_size;		/* .so members inspected in memory */
+	/* Not a limit: threads for a zip's data pass, 0 = automatic (one
+	 * for small archives, up to 4 by CPUs), 1 = sequential. */
+	uint64_t threads;
 };
 
 void	 limits_default(struct limits *l);
@@ -102,6 +105,20 @@ struct verify_result {
 int	 verify_file(const char *path, const char *filename,
 	    const struct limits *lim, struct verify_result **out,
 	    struct wwerr *err);
+/*
+ * The same for a file held in memory (uploads, the fuzzer); data is not
+ * copied and must stay valid during the call.
+ */
+int	 verify_mem(const void *data, size_t len, const char *filename,
+	    const struct limits *lim, struct verify_result **out,
+	    struct wwerr *err);
 void	 verify_result_free(struct verify_result *r);
+
+/*
+ * The member path rules on their own (absolute, "..", backslash forms,
+ * empty or "." components, control characters): for code that adds
+ * members, such as retag and repair. err->code is an enum verify_err.
+ */
+int	 verify_check_path(const char *path, struct wwerr *err);
 
 #endif

@@ -12,13 +12,17 @@
 #include "wwerr.h"
 
 #define VERSION_MAX_LEN		256	/* longest version string accepted */
-/* Normalized forms (implicit numbers added) fit in this, NUL included. */
-#define VERSION_STR_MAX		(VERSION_MAX_LEN + 64)
+/*
+ * Buffer size for any normalized form, NUL included. Versions whose
+ * normalized form (implicit numbers added) would exceed VERSION_MAX_LEN
+ * are refused, so every normalized form parses again.
+ */
+#define VERSION_STR_MAX		(VERSION_MAX_LEN + 1)
 
 /* wwerr codes set by version_parse_err(). */
 enum version_error {
 	VERSION_EINVAL = 1,	/* not PEP 440 */
-	VERSION_ETOOLONG,	/* longer than VERSION_MAX_LEN */
+	VERSION_ETOOLONG,	/* input or normalized form too long */
 };
 
 struct version;			/* opaque; defined in version.c */

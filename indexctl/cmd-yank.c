@@ -33,6 +33,85 @@ const struct cmd_entry cmd_unyank_entry = {
 	cmd_unyank_exec
 };
 
+/*
+ * The stored version strings of project that equal want in PEP 440
+ * terms ("1.1.0" is release 1.1), so the admin need not guess how the
+ * release was spelled. Distinct, at most WW_ARRLEN(out).
+ */
+struct release_match {
+	const struct version	*want;
+	char			 found[8][VERSION_MAX_LEN + 1];
+	size_t			 n;
+	int			 overflow;
+};
+
+static int
+release_cb(const struct catalog_file *f, void *arg)
+{
+	struct release_match *m = arg;
+	struct version *v;
+	size_t i;
+
+	if (version_parse(f->version, &v) == -1)
+		return 0;
+	if (version_cmp(v, m->want) == 0) {
+		for (i = 0; i < m->n; i++)
+			if (strcmp(m->found[i], f->version) == 0)
+				break;
+		if (i == m->n) {
+			if (m->n == sizeof(m->found) / sizeof(m->found[0]))
+				m->overflow = 1;
+			else
+				snprintf(m->found[m->n++], sizeof(m->found[0]),
+				    "%s", f->version);
+		}
+	}
+	version_free(v);
+	return 0;
+}
+
+static int
+yank_release(struct catalog *c, const char *project, const char *version,
+    int yank, const char *reason, char *shown, size_t shownlen,
+    struct wwerr *err)
+{
+	struct release_match m;
+	struct version *want;
+	size_t i;
+	int n, total = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (version_parse(version, &want) == -1)
+		return wwerr_set(err, CATALOG_E_INVALID, "invalid version %s",
+		    version);
+	m.want = want;
+	n = catalog_foreach_file(c, project, release_cb, &m, err);
+	version_free(want);
+	if (n == -1)
+		return -1;
+	if (m.overflow)
+		return wwerr_set(err, CATALOG_E_INVALID, "%s==%s matches too "
+		    "many spellings of the version", project, version);
+	if (m.n == 0)
+		return wwerr_set(err, CATALOG_E_NOTFOUND, "%s==%s: no such "
+		    "release in the catalog", project, version);
+	/* One transaction: all spellings change together, or none. */
+	if (catalog_begin(c, err) == -1)
+		return -1;
+	for (i = 0; i < m.n; i++) {
+		if ((n = catalog_yank_release(c, project, m.found[i], yank,
+		    reason, err)) == -1) {
+			catalog_rollback(c);
+			return -1;
+		}
+		total += n;
+	}
+	if (catalog_commit(c, err) == -1)
+		return -1;
+	snprintf(shown, shownlen, "%s==%s", project, m.found[0]);
+	return total;
+}
+
 static int
 yank_main(const struct cmd_entry *e, int yank, struct cmd_ctx *ctx,
     int argc, char **argv)
@@ -106,8 +185,8 @@ yank_main(const struct cmd_entry *e, int yank, struct cmd_ctx *ctx,
 	if (ctl_open_data(ctx, 0, &s, &c) == -1)
 		return 1;
 	if (release)
-		n = catalog_yank_release(c, project, version, yank, reason,
-		    &err);
+		n = yank_release(c, project, version, yank, reason, target,
+		    sizeof(target), &err);
 	else
 		n = catalog_yank_file(c, arg, yank, reason, &err);
 	ctl_close_data(s, c);

@@ -11,4 +11,5 @@ limits_default(struct limits *l)
 	l->max_ratio = 200;				/* whole archive */
 	l->max_metadata_size = 16ULL * 1024 * 1024;
 	l->max_elf_size = 512ULL * 1024 * 1024;
+	l->threads = 0;					/* automatic */
 }

@@ -51,8 +51,8 @@ struct version {
 	char		*base;
 };
 
-/* Normalized output is at most this long: every implicit part adds <= 6. */
-#define VP_OUT_MAX	VERSION_STR_MAX
+/* Scratch for the normalized form: every implicit part adds <= 6. */
+#define VP_OUT_MAX	(VERSION_MAX_LEN + 64)
 #define VP_SEG_MAX	(VERSION_MAX_LEN / 2 + 1)
 
 struct vspan {
@@ -434,8 +434,8 @@ version_parsen(const char *s, size_t len, struct version **out,
 	if (len > VERSION_MAX_LEN) {
 		quote(s, len, q, 64);
 		return wwerr_set(err, VERSION_ETOOLONG,
-		    "invalid version '%s': too long (%zu bytes, at most %d)",
-		    q, len, VERSION_MAX_LEN);
+		    "invalid version '%s': longer than %d bytes", q,
+		    VERSION_MAX_LEN);
 	}
 	if ((vp = calloc(1, sizeof(*vp))) == NULL)
 		return wwerr_set(err, VERSION_EINVAL, "version: out of memory");
@@ -464,6 +464,14 @@ version_parsen(const char *s, size_t len, struct version **out,
 		goto fail;
 	}
 	vp->out[vp->olen] = '\0';
+	/* Keep the normalized form parseable, so it round-trips. */
+	if (vp->olen > VERSION_MAX_LEN) {
+		quote(s, len, q, 64);
+		wwerr_set(err, VERSION_ETOOLONG, "invalid version '%s': "
+		    "normalized form too long (%zu bytes, at most %d)", q,
+		    vp->olen, VERSION_MAX_LEN);
+		goto fail;
+	}
 
 	sz = sizeof(*v) + vp->nrel * sizeof(struct vnum) +
 	    vp->nloc * sizeof(struct vlocal) + 3 * (vp->olen + 1);

@@ -63,9 +63,10 @@ def py_version(s):
     if len(s.encode("utf-8", "surrogateescape")) > VERSION_MAX_LEN:
         return None             # our documented bound
     try:
-        return Version(s)
+        v = Version(s)
     except InvalidVersion:
         return None
+    return v if len(str(v)) <= VERSION_MAX_LEN else None
 
 
 def version_line(v):
