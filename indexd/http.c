@@ -1382,6 +1382,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct http_conn *c = arg;
 	struct http_request *r = &c->req;
 
+	if (what == BEV_EVENT_CONNECTED)
+		return;		/* TLS handshake done */
 	if (what & BEV_EVENT_TIMEOUT) {
 		if ((what & BEV_EVENT_READING) && c->phase == PH_BODY &&
 		    !r->responded) {
