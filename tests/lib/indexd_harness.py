@@ -401,7 +401,9 @@ def make_venv(root, python=DEBIAN_PYTHON, name="venv"):
 def pip(py, *args, check_rc=True, env_extra=None):
     # hermetic: no pip settings from the caller's environment (this
     # machine sets e.g. PIP_FIND_LINKS)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    # and no CA bundle overrides, which requests prefers even to --cert
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")
+           and k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
     env.update({"PIP_DISABLE_PIP_VERSION_CHECK": "1",
                 "PIP_NO_CACHE_DIR": "1", "PIP_NO_INPUT": "1",
                 "PIP_CONFIG_FILE": os.devnull,
