@@ -61,7 +61,7 @@ struct elf_report {
 	uint16_t	  type;		/* e_type: ET_DYN, ET_EXEC, ET_REL */
 	int		  mixed_libc;	/* needs both glibc and musl */
 	/* Undefined dynamic symbols (names only), for the policy
-	 * blacklists. NULL-terminated, or NULL. */
+	 * blacklists: sorted (strcmp), unique, NULL-terminated, or NULL. */
 	char		**undefined;
 	size_t		  nundefined;
 };

@@ -261,6 +261,8 @@ elf_arch_name(uint16_t machine, int elfclass, int little_endian)
 		return is64 ? "sparc64" : "unknown";
 	case EM_IA_64:
 		return is64 ? "ia64" : "unknown";
+	case EM_BPF:
+		return "bpf";
 	default:
 		return "unknown";
 	}
@@ -700,6 +702,12 @@ list_index(const char *const *list, size_t n, const char *name)
 }
 
 static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
 read_dynsym(struct insp *x)
 {
 	struct elf_report *r = x->r;
@@ -732,7 +740,8 @@ read_dynsym(struct insp *x)
 	if (!in_bounds(sh.sh_offset, sh.sh_size, x->len))
 		return wwerr_set(x->err, ELFI_E_CORRUPT,
 		    "%s: .dynsym extends past the end of the file", x->path);
-	if ((d = elf_getdata(scn, NULL)) == NULL || d->d_type != ELF_T_SYM)
+	if ((d = elf_getdata(scn, NULL)) == NULL || d->d_type != ELF_T_SYM ||
+	    d->d_buf == NULL)
 		return wwerr_set(x->err, ELFI_E_CORRUPT,
 		    "%s: unreadable .dynsym: %s", x->path, elf_errmsg(-1));
 	if ((ent = gelf_fsize(x->elf, ELF_T_SYM, 1, EV_CURRENT)) == 0)
@@ -789,6 +798,18 @@ read_dynsym(struct insp *x)
 		r->static_libc_syms = found.v;
 		r->nstatic_libc_syms = found.n;
 		found.v = NULL;
+	}
+	/* Sorted and unique, so the policy blacklists can bsearch. */
+	if (undef.n > 1) {
+		qsort(undef.v, undef.n, sizeof(*undef.v), cmp_str);
+		for (i = 1, k = 1; i < undef.n; i++) {
+			if (strcmp(undef.v[i], undef.v[k - 1]) == 0)
+				free(undef.v[i]);
+			else
+				undef.v[k++] = undef.v[i];
+		}
+		undef.n = k;
+		undef.v[k] = NULL;
 	}
 	r->undefined = undef.v;
 	r->nundefined = undef.n;

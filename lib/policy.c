@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <elf.h>
 #include <jansson.h>
 
 #include "buf.h"
@@ -695,15 +696,23 @@ reqs_add(struct reqs *r, const char *name, const char *from)
 	return 0;
 }
 
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(char *const *)b);
+}
+
 /* A blacklisted symbol hit: which policies it rules out is per policy. */
 static int
 blacklist_hit(const struct pol *p, struct elf_report *const *elfs,
     size_t nelfs, const struct svec *internal, const char **sym,
     const char **lib, const char **from)
 {
-	size_t e, i, k, s;
-	const json_t *bl;
+	size_t e, i, k;
+	const json_t *bl, *v;
 	const struct elf_report *r;
+	const char *key;
+	char **hit;
 
 	for (e = 0; e < nelfs; e++) {
 		r = elfs[e];
@@ -713,18 +722,18 @@ blacklist_hit(const struct pol *p, struct elf_report *const *elfs,
 			bl = json_object_get(p->blacklist, r->needed[i]);
 			if (bl == NULL)
 				continue;
-			for (s = 0; s < r->nundefined; s++) {
-				const json_t *v;
-
-				json_array_foreach(bl, k, v) {
-					if (strcmp(json_string_value(v),
-					    r->undefined[s]) != 0)
-						continue;
-					*sym = r->undefined[s];
-					*lib = r->needed[i];
-					*from = r->path;
-					return 1;
-				}
+			json_array_foreach(bl, k, v) {
+				/* elf_inspect sorts the undefined names */
+				key = json_string_value(v);
+				hit = r->nundefined == 0 ? NULL :
+				    bsearch(&key, r->undefined, r->nundefined,
+				    sizeof(*r->undefined), cmp_strp);
+				if (hit == NULL)
+					continue;
+				*sym = *hit;
+				*lib = r->needed[i];
+				*from = r->path;
+				return 1;
 			}
 		}
 	}
@@ -855,10 +864,16 @@ policy_evaluate_target(const struct policy_db *db,
 	else
 		fam = out->libc == POLICY_LIBC_MUSL ? FAM_MUSL : FAM_MANY;
 
-	/* Machine and a libc linked in by mistake. */
+	/*
+	 * Machine and a libc linked in by mistake. Relocatable objects
+	 * (ET_REL: eBPF programs, .o files shipped as data) are never loaded
+	 * by the dynamic loader, so their machine does not constrain the
+	 * platform.
+	 */
 	for (e = 0; e < nelfs; e++) {
 		r = elfs[e];
-		if (strcmp(r->arch, arch) != 0 && svec_printf(&viol,
+		if (r->type != ET_REL && strcmp(r->arch, arch) != 0 &&
+		    svec_printf(&viol,
 		    "%s: machine %s does not match target %s", r->path,
 		    r->arch, arch) != 0)
 			goto nomem;
@@ -904,7 +919,7 @@ policy_evaluate_target(const struct policy_db *db,
 	 * confusing sentences about the wrong arch's versions. */
 	for (e = 0; e < nelfs; e++) {
 		r = elfs[e];
-		if (strcmp(r->arch, arch) != 0)
+		if (strcmp(r->arch, arch) != 0 || r->type == ET_REL)
 			continue;
 		for (i = 0; i < r->nneeded; i++) {
 			lib = r->needed[i];

@@ -156,6 +156,7 @@ static void
 test_plain_glibc(void **state)
 {
 	struct elf_report *r;
+	size_t i;
 
 	(void)state;
 	r = inspect_fixture("plain.so");
@@ -176,6 +177,9 @@ test_plain_glibc(void **state)
 	assert_null(r->static_libc_syms);
 	assert_true(has_str(r->undefined, r->nundefined, "memcpy"));
 	assert_true(has_str(r->undefined, r->nundefined, "snprintf"));
+	for (i = 1; i < r->nundefined; i++)	/* sorted, unique */
+		assert_true(strcmp(r->undefined[i - 1], r->undefined[i]) < 0);
+	assert_null(r->undefined[r->nundefined]);
 	assert_null(r->needed[r->nneeded]);
 	crosscheck_readelf(fixture("plain.so"), r);
 	elf_report_free(r);
@@ -352,6 +356,7 @@ test_arch_names(void **state)
 	assert_string_equal(elf_arch_name(EM_PPC64, 64, 0), "ppc64");
 	assert_string_equal(elf_arch_name(EM_AARCH64, 64, 0), "aarch64_be");
 	assert_string_equal(elf_arch_name(EM_X86_64, 32, 1), "x32");
+	assert_string_equal(elf_machine_arch(EM_BPF, 64), "bpf");
 	assert_string_equal(elf_libc_name(ELF_LIBC_GLIBC), "glibc");
 	assert_string_equal(elf_libc_name(ELF_LIBC_MUSL), "musl");
 	assert_string_equal(elf_libc_name(ELF_LIBC_NONE), "none");
@@ -382,6 +387,11 @@ test_mixed_libc(void **state)
 	(void)state;
 	r = inspect_fixture("mixed.so");
 	assert_int_equal(r->mixed_libc, 1);
+	elf_report_free(r);
+	r = inspect_fixture("bpf.o");
+	assert_int_equal(r->type, ET_REL);
+	assert_string_equal(r->arch, "bpf");
+	assert_int_equal(r->nneeded, 0);
 	elf_report_free(r);
 	r = inspect_fixture("nolibc.so");
 	assert_int_equal(r->libc, ELF_LIBC_NONE);

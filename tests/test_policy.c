@@ -525,6 +525,12 @@ test_machines(void **state)
 	assert_true(has_violation(&res, "machine x86_64 does not match target "
 	    "aarch64"));
 	policy_result_free(&res);
+	/* a relocatable object (an eBPF program shipped as data) is never
+	 * loaded by ld.so: its machine does not matter */
+	EVAL(&res, "x86_64", "plain.so", "bpf.o");
+	assert_int_equal(res.nviolations, 0);
+	assert_string_equal(res.tag, "manylinux_2_17_x86_64");
+	policy_result_free(&res);
 	EVAL(&res, "mips64", "mips64.so");
 	assert_true(has_violation(&res, "no manylinux policy covers arch "
 	    "mips64"));
