@@ -676,6 +676,11 @@ test_max_connections(void **state)
 	struct resp r;
 
 	(void)state;
+	/* connections of earlier tests may still be lingering */
+	for (i = 0; i < 500 && __atomic_load_n(&S.cl.current,
+	    __ATOMIC_SEQ_CST) > 0; i++)
+		usleep(10000);
+	assert_int_equal(__atomic_load_n(&S.cl.current, __ATOMIC_SEQ_CST), 0);
 	for (i = 0; i < 4; i++) {
 		fds[i] = connect_srv();
 		send_str(fds[i], "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
