@@ -809,6 +809,9 @@ engine_spec_utf8(const struct engine_spec *s, struct wwerr *err)
 	if (!bad && (!engine_utf8_ok(s->workdir) || !engine_utf8_ok(s->user) ||
 	    !engine_utf8_ok(s->network)))
 		bad = "the working directory, user or network";
+	for (i = 0; s->tmpfs && s->tmpfs[i] && !bad; i++)
+		if (!engine_utf8_ok(s->tmpfs[i]))
+			bad = "a tmpfs entry";
 	if (bad)
 		return wwerr_set(err, ENGINE_E_ARG, "container spec: %s is not "
 		    "valid UTF-8", bad);
@@ -858,6 +861,22 @@ engine_spec_json(const struct engine_spec *s, char **out,
 	if (s->workdir && engine_check_path("working directory", s->workdir,
 	    0, err) == -1)
 		return -1;
+	for (i = 0; s->tmpfs && s->tmpfs[i]; i++) {
+		char tp[ENGINE_PATH_MAX];
+		size_t pl = strcspn(s->tmpfs[i], ":");
+
+		if (pl >= sizeof(tp))
+			return wwerr_set(err, ENGINE_E_ARG, "container spec: "
+			    "tmpfs path too long");
+		memcpy(tp, s->tmpfs[i], pl);
+		tp[pl] = '\0';
+		if (engine_check_path("tmpfs path", tp, 1, err) == -1)
+			return -1;
+		if (!engine_str_ok(s->tmpfs[i]))
+			return wwerr_set(err, ENGINE_E_ARG, "container spec: "
+			    "tmpfs '%.200s' has spaces or control characters",
+			    s->tmpfs[i]);
+	}
 	if (s->memory < 0 || s->nano_cpus < 0 || s->pids_limit < 0)
 		return wwerr_set(err, ENGINE_E_ARG, "container spec: negative "
 		    "resource limit");
@@ -946,6 +965,26 @@ engine_spec_json(const struct engine_spec *s, char **out,
 		if ((a = json_pack("[s]", "no-new-privileges")) == NULL ||
 		    json_object_set_new(hc, "SecurityOpt", a) == -1)
 			goto nomem;
+	}
+	if (s->tmpfs && s->tmpfs[0]) {
+		json_t *t = json_object();
+
+		if (t == NULL || json_object_set_new(hc, "Tmpfs", t) == -1)
+			goto nomem;
+		for (i = 0; s->tmpfs[i]; i++) {
+			const char *colon = strchr(s->tmpfs[i], ':');
+			char *path = strndup(s->tmpfs[i], colon ?
+			    (size_t)(colon - s->tmpfs[i]) : strlen(s->tmpfs[i]));
+			int r;
+
+			if (path == NULL)
+				goto nomem;
+			r = json_object_set_new(t, path,
+			    json_string(colon ? colon + 1 : ""));
+			free(path);
+			if (r == -1)
+				goto nomem;
+		}
 	}
 	if (json_object_set_new(hc, "ReadonlyRootfs",
 	    json_boolean(s->readonly_rootfs)) == -1 ||

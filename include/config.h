@@ -62,6 +62,8 @@ struct config_target {
 	int	pids;
 	char	user[64];	/* "" = image default; else uid:gid */
 	char	python_bin[256];/* interpreter path in the image */
+	char	libc[16];	/* the image's glibc/musl "X.Y"; "" = default
+				   (2.36 manylinux, 1.2 musllinux) */
 };
 
 struct config {

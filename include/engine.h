@@ -15,6 +15,17 @@
  *   engine unix:///run/ww/engine.sock: POST /containers/create: HTTP 404:
  *   no such image: localhost/nope:1
  *
+ * A build, in calls (see tests/tool_builder_engine.c for a complete one):
+ *   engine_open(cfg->url, &tls, &e, &err);
+ *   engine_container_create(e, &spec, id, &err);  spec.labels: job id
+ *   engine_container_start(e, id, &err);
+ *   engine_container_wait(e, id, &(struct engine_waitopts){ .timeout_ms =
+ *       t * 1000, .log_fd = logfd }, &res, &err);
+ *   res.state.exit_code, res.timed_out, res.oom -> the failure class
+ *   engine_container_remove(e, id, &err);
+ * and after a crash: engine_container_list(e, "wheelwright.job", ...) and
+ * remove what is found.
+ *
  * A struct engine is one libcurl handle with its connection: it is not
  * thread-safe; open one per thread (or per process). All calls block,
  * bounded by their timeouts; a cancel flag (engine_set_cancel) makes the
@@ -149,7 +160,13 @@ struct engine_spec {
 	 * defaults.
 	 */
 	int			 keep_caps;
+	/*
+	 * A read-only root filesystem; give the build writable scratch space
+	 * with tmpfs: container paths, "PATH" or "PATH:OPTIONS" (e.g.
+	 * "/tmp:rw,size=1g,exec"), NULL-terminated.
+	 */
 	int			 readonly_rootfs;
+	const char *const	*tmpfs;
 };
 
 /*

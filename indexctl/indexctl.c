@@ -14,6 +14,8 @@
 
 /* Keep sorted by name. Add new commands here and in their own file. */
 extern const struct cmd_entry cmd_export_static_entry;
+extern const struct cmd_entry cmd_import_entry;
+extern const struct cmd_entry cmd_inspect_entry;
 extern const struct cmd_entry cmd_token_entry;
 extern const struct cmd_entry cmd_unyank_entry;
 extern const struct cmd_entry cmd_verify_entry;
@@ -22,6 +24,8 @@ extern const struct cmd_entry cmd_yank_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_export_static_entry,
+	&cmd_import_entry,
+	&cmd_inspect_entry,
 	&cmd_token_entry,
 	&cmd_unyank_entry,
 	&cmd_verify_entry,

@@ -356,6 +356,14 @@ h_target(struct config_ctx *x, struct config_target *t, const char *k,
 		return set_str(x, k, t->user, sizeof(t->user), v);
 	if (!strcmp(k, "python_bin"))
 		return set_str(x, k, t->python_bin, sizeof(t->python_bin), v);
+	if (!strcmp(k, "libc")) {
+		int a, b, n = 0;
+		if (sscanf(v, "%d.%d%n", &a, &b, &n) != 2 || v[n] != '\0' ||
+		    a < 1 || a > 99 || b < 0 || b > 999)
+			return cfg_err(x, "libc: \"%s\": expected the image's "
+			    "glibc or musl version X.Y", v);
+		return set_str(x, k, t->libc, sizeof(t->libc), v);
+	}
 	return cfg_err(x, "unknown key \"%s\" in [target]", k);
 }
 

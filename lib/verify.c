@@ -154,6 +154,7 @@ struct vctx {
 	size_t		 nwork, awork;
 	uint64_t	 declared;	/* sum of central directory sizes */
 	_Atomic size_t	 stop_at;	/* lowest entry that failed */
+	unsigned	 nstarted;	/* workers running besides worker 0 */
 	pthread_mutex_t	 elf_mu;	/* libelf is not known thread-safe */
 	locale_t	 utf8;
 	int		 fd;		/* the source, for the data workers */
@@ -993,9 +994,10 @@ fail:
  * data pass then inflates, hashes and counts the regular members, split
  * over up to four workers (each with its own libarchive reader over the
  * same file, members assigned by size) while another thread hashes the
- * whole file. Inflating is what costs (zlib is ~60% of the time, SHA-256
- * ~25%), and members are independent, so on a 110 MB wheel two cores
- * take the wall time from 0.9 s to about 0.5 s (bench/verify_bench.sh).
+ * whole file. Inflating is what costs (perf on the 110 MB bench wheel:
+ * zlib ~60% of the CPU, SHA-256 ~25%, libarchive and us ~3%) and members
+ * are independent, so the wall time divides by the idle cores; the CPU
+ * time stays ~0.93 s (bench/verify_bench.sh prints both).
  * Small archives stay on one thread. The error reported is the one of the
  * lowest entry, as a sequential pass would report, except for the total
  * size and ratio limits, which depend on the order the workers progress.
@@ -1083,8 +1085,10 @@ worker_run(void *arg)
 
 		if (wk->ent >= atomic_load(&v->stop_at))
 			break;
-		/* Skip to the next entry of ours (data is skipped too). */
-		if (m->owner != w->k) {
+		/* Skip to the next entry of ours (data is skipped too).
+		 * Worker 0 also takes those of workers that did not start. */
+		if (m->owner != w->k &&
+		    !(w->k == 0 && m->owner > v->nstarted)) {
 			wi++;
 			continue;
 		}
@@ -1207,13 +1211,9 @@ data_pass(struct vctx *v, struct aio_src *src, unsigned char *d)
 			break;
 		started++;
 	}
-	if (started + 1 < nthreads) {
-		/* Could not start them all: the rest are worker 0's. */
-		for (i = 0; i < v->nwork; i++)
-			if (v->m[v->work[i].mi].owner > started)
-				v->m[v->work[i].mi].owner = 0;
-	}
-	worker_run(&w[0]);
+	v->nstarted = (unsigned)started;
+	if (v->nwork > 0)
+		worker_run(&w[0]);
 	for (k = 1; k <= started; k++)
 		pthread_join(w[k].tid, NULL);
 	if (hashing)

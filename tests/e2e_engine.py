@@ -6,13 +6,17 @@ no network and a non-root user, logs demultiplexed, exit codes, the
 wall-clock timeout kill, an OOM kill, the pids limit, listing and removal
 by label, copying files out through the archive endpoint, and real pip
 wheel builds of the fixture sdists (one builds, one fails to compile, one
-outlasts its timeout).
+outlasts its timeout), and the same client over TLS with client
+certificates (nginx in front of the podman socket, as a remote engine).
 """
 import hashlib
 import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -281,6 +285,20 @@ def test_wheels(eng, image, work):
           "pip wheel builds wwfix-extlib offline as the build user", log[-800:])
     check_extlib_wheel(eng, image, out, "linux_x86_64", 62)
 
+    wdir = os.path.join(work, "extlib-isolated")
+    os.makedirs(wdir)
+    res, out, log = build_wheel(eng, image, sd,
+                                os.path.basename(paths["wwfix-extlib"]), wdir,
+                                isolated=True)
+    check(res["state"]["exit_code"] == 0 and
+          "Successfully built" in log and
+          "/usr/share/python-wheels/setuptools-" in log,
+          "an isolated build gets setuptools/wheel from the image's wheels, "
+          "on a read-only root", log[-800:])
+    check(os.listdir(out) ==
+          ["wwfix_extlib-1.0.0-cp311-cp311-linux_x86_64.whl"],
+          "and makes the same wheel", os.listdir(out))
+
     wdir = os.path.join(work, "fails")
     os.makedirs(wdir)
     res, out, log = build_wheel(eng, image, sd,
@@ -300,6 +318,138 @@ def test_wheels(eng, image, work):
           "wwfix-slow is killed at its timeout mid-build", log[-800:])
 
 
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def make_ca(d, name):
+    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+            "/CN=" + name, "-keyout", key, "-out", crt)
+    return key, crt
+
+
+def make_cert(d, name, ca, san=None, client=False):
+    key, csr = os.path.join(d, name + ".key"), os.path.join(d, name + ".csr")
+    crt, ext = os.path.join(d, name + ".pem"), os.path.join(d, name + ".ext")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-subj", "/CN=" + name, "-keyout", key, "-out", csr)
+    with open(ext, "w") as f:
+        f.write("extendedKeyUsage=%s\n" % ("clientAuth" if client
+                                           else "serverAuth"))
+        if san:
+            f.write("subjectAltName=%s\n" % san)
+    openssl("x509", "-req", "-in", csr, "-CA", ca[1], "-CAkey", ca[0],
+            "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", crt)
+    return key, crt
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_tls(eng, image, work):
+    """The engine behind TLS with client certificates, as a remote dockerd
+    is run: nginx terminates TLS, checks the client certificate against our
+    CA and proxies to the podman socket."""
+    d = os.path.join(work, "tls")
+    os.makedirs(os.path.join(d, "tmp"))
+    ca = make_ca(d, "ca")
+    rogue = make_ca(d, "rogue-ca")
+    server = make_cert(d, "server", ca, "IP:127.0.0.1,DNS:localhost")
+    client = make_cert(d, "client", ca, client=True)
+    intruder = make_cert(d, "intruder", rogue, client=True)
+    port = free_port()
+    sock = eng.url[len("unix://"):]
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""
+daemon off;
+user root;
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %(d)s/tmp/body;
+    proxy_temp_path %(d)s/tmp/proxy;
+    fastcgi_temp_path %(d)s/tmp/fastcgi;
+    uwsgi_temp_path %(d)s/tmp/uwsgi;
+    scgi_temp_path %(d)s/tmp/scgi;
+    server {
+        listen 127.0.0.1:%(port)d ssl;
+        ssl_certificate %(scrt)s;
+        ssl_certificate_key %(skey)s;
+        ssl_client_certificate %(ca)s;
+        ssl_verify_client on;
+        location / {
+            proxy_pass http://unix:%(sock)s:;
+            proxy_http_version 1.1;
+            proxy_set_header Host localhost;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_request_buffering off;
+            proxy_read_timeout 600s;
+        }
+    }
+}
+""" % {"d": d, "port": port, "scrt": server[1], "skey": server[0],
+       "ca": ca[1], "sock": sock})
+    nginx = subprocess.Popen(["nginx", "-c", conf], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        url = "https://127.0.0.1:%d" % port
+        good = {"WW_TLS_CA": ca[1], "WW_TLS_CERT": client[1],
+                "WW_TLS_KEY": client[0]}
+        v, _ = eng.tool("version", url=url, tls=good)
+        check(v["podman"] and v["api_version"] >= "1.41",
+              "the engine answers over TLS with a client certificate", v)
+        log = os.path.join(d, "run.log")
+        res, _ = eng.tool("run", "--image", image, "--label",
+                          "wheelwright.testenv=" + eng.testenv, "--keep",
+                          "--log", log, "--", "python3", "-c",
+                          "print('over tls')\nopen('/tmp/f', 'w')"
+                          ".write('x' * 70000)", url=url, tls=good)
+        check(res["state"]["exit_code"] == 0 and
+              open(log).read() == "over tls\n",
+              "a container runs and its logs stream over TLS", res)
+        dst = os.path.join(d, "f")
+        eng.tool("cp", res["id"], "/tmp/f", dst, url=url, tls=good)
+        check(open(dst).read() == "x" * 70000,
+              "files stream out of the archive endpoint over TLS")
+        eng.tool("rm", res["id"], url=url, tls=good)
+        eng.tool("ping", url="tcp://127.0.0.1:%d" % port, tls=good)
+        check(True, "tcp:// with a client certificate means TLS")
+
+        _, err = eng.tool("ping", url=url, tls={"WW_TLS_CA": ca[1]},
+                          expect=1)
+        check(url in err and "HTTP 400" in err,
+              "no client certificate: refused, and the error says so", err)
+        bad = {"WW_TLS_CA": ca[1], "WW_TLS_CERT": intruder[1],
+               "WW_TLS_KEY": intruder[0]}
+        _, err = eng.tool("ping", url=url, tls=bad, expect=1)
+        check(url in err and "HTTP 400" in err,
+              "a certificate from another CA: refused", err)
+        _, err = eng.tool("ping", url=url, tls={
+            "WW_TLS_CERT": client[1], "WW_TLS_KEY": client[0]}, expect=1)
+        check(url in err and "certificate" in err.lower(),
+              "an engine certificate we cannot verify: refused", err)
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+
+
 def body(eng):
     image = build_image("amd64")
     work = tempfile.mkdtemp(prefix="e2e_engine.", dir=TMP)
@@ -312,6 +462,7 @@ def body(eng):
         test_labels(eng, image, work)
         test_archive(eng, image, work)
         test_wheels(eng, image, work)
+        test_tls(eng, image, work)
         lst, _ = eng.tool("list", "wheelwright.testenv=" + eng.testenv)
         check(lst == [], "no container left behind", lst)
     finally:

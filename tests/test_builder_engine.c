@@ -364,6 +364,7 @@ static void
 test_spec_json_minimal(void **state)
 {
 	const char *argv[] = { "/bin/true", NULL };
+	const char *tmpfs[] = { "/tmp:rw,size=64m,exec", "/home/wwbuild", NULL };
 	struct engine_spec s;
 	json_t *j, *hc;
 
@@ -386,8 +387,13 @@ test_spec_json_minimal(void **state)
 	s.network = "bridge";
 	s.keep_caps = 1;
 	s.readonly_rootfs = 1;
+	s.tmpfs = tmpfs;
 	j = spec_parse(&s);
 	hc = json_object_get(j, "HostConfig");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    hc, "Tmpfs"), "/tmp")), "rw,size=64m,exec");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    hc, "Tmpfs"), "/home/wwbuild")), "");
 	assert_string_equal(json_string_value(json_object_get(hc,
 	    "NetworkMode")), "bridge");
 	assert_null(json_object_get(j, "NetworkDisabled"));
@@ -426,6 +432,9 @@ test_spec_json_invalid(void **state)
 	struct engine_mount root[] = { { "/srv/x", "/", 0 } };
 	struct engine_mount nl[] = { { "/srv/x\n", "/ww/src", 0 } };
 	struct engine_mount okdots[] = { { "/srv/a..b", "/ww/..x", 0 } };
+	const char *tmpfs_rel[] = { "tmp:rw", NULL };
+	const char *tmpfs_root[] = { "/", NULL };
+	const char *tmpfs_space[] = { "/tmp:size=1g noexec", NULL };
 	struct engine_spec s, t;
 
 	(void)state;
@@ -467,6 +476,13 @@ test_spec_json_invalid(void **state)
 	expect_spec_error(&t, "6 MiB");
 	t = s; t.pids_limit = -1;
 	expect_spec_error(&t, "negative");
+
+	t = s; t.tmpfs = tmpfs_rel;
+	expect_spec_error(&t, "tmpfs path 'tmp'");
+	t = s; t.tmpfs = tmpfs_root;
+	expect_spec_error(&t, "must not be '/'");
+	t = s; t.tmpfs = tmpfs_space;
+	expect_spec_error(&t, "spaces");
 
 	/* ".." inside a name is not a parent reference. */
 	t = s; t.mounts = okdots; t.nmounts = 1;

@@ -9,7 +9,8 @@
  *   tool_builder_engine URL run [opts] -- ARGV...
  *       --image REF --user U --workdir D --network N --name N
  *       --memory BYTES --cpus NANO --pids N --platform P
- *       --env K=V --label K=V --mount SRC:DST[:ro]   (repeatable)
+ *       --env K=V --label K=V --mount SRC:DST[:ro] --tmpfs PATH[:OPTS]
+ *       (repeatable)   --read-only (read-only root filesystem)
  *       --timeout-ms MS --log FILE --log-max BYTES
  *       --stdout FILE --stderr FILE  (fetch logs again, split, after it ran)
  *       --detach (create+start, print id)   --keep (do not remove)
@@ -18,6 +19,8 @@
  *   tool_builder_engine URL stat ID PATH
  *   tool_builder_engine URL cp ID PATH OUTFILE [MAX]
  *   tool_builder_engine URL tar ID PATH [MAX]   (lists the entries)
+ * TLS (https:// and tcp:// engines): WW_TLS_CA, WW_TLS_CERT and WW_TLS_KEY
+ * name the CA bundle, client certificate and key.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -96,10 +99,11 @@ cmd_run(struct engine *e, int argc, char **argv)
 	struct engine_logopts lo;
 	struct engine_logstat ls;
 	struct wwerr err;
-	const char *env[MAXV + 1], *logpath = NULL, *outpath = NULL;
+	const char *env[MAXV + 1], *tmpfs[MAXV + 1], *logpath = NULL;
+	const char *outpath = NULL;
 	const char *errpath = NULL;
 	char id[ENGINE_ID_MAX], *p, *q;
-	size_t nenv = 0;
+	size_t nenv = 0, ntmpfs = 0;
 	int i, detach = 0, keep = 0, logfd = -1, ofd, efd, rc = 1;
 	json_t *j;
 
@@ -120,6 +124,10 @@ cmd_run(struct engine *e, int argc, char **argv)
 		}
 		if (strcmp(o, "--keep") == 0) {
 			keep = 1;
+			continue;
+		}
+		if (strcmp(o, "--read-only") == 0) {
+			spec.readonly_rootfs = 1;
 			continue;
 		}
 		if (v == NULL)
@@ -155,6 +163,8 @@ cmd_run(struct engine *e, int argc, char **argv)
 			errpath = v;
 		else if (strcmp(o, "--env") == 0 && nenv < MAXV)
 			env[nenv++] = v;
+		else if (strcmp(o, "--tmpfs") == 0 && ntmpfs < MAXV)
+			tmpfs[ntmpfs++] = v;
 		else if (strcmp(o, "--label") == 0 && spec.nlabels < MAXV) {
 			if ((p = strchr(v, '=')) == NULL)
 				usage();
@@ -178,6 +188,8 @@ cmd_run(struct engine *e, int argc, char **argv)
 			usage();
 	}
 	env[nenv] = NULL;
+	tmpfs[ntmpfs] = NULL;
+	spec.tmpfs = ntmpfs ? tmpfs : NULL;
 	if (i >= argc)
 		usage();
 	spec.argv = (const char *const *)(argv + i);
@@ -269,6 +281,7 @@ int
 main(int argc, char **argv)
 {
 	struct engine *e = NULL;
+	struct engine_tls tls;
 	struct engine_version v;
 	struct engine_image img;
 	struct engine_state st;
@@ -285,7 +298,11 @@ main(int argc, char **argv)
 	if (argc < 3)
 		usage();
 	wwerr_clear(&err);
-	if (engine_open(argv[1], NULL, &e, &err) == -1)
+	tls.ca_file = getenv("WW_TLS_CA");
+	tls.cert_file = getenv("WW_TLS_CERT");
+	tls.key_file = getenv("WW_TLS_KEY");
+	if (engine_open(argv[1], tls.ca_file || tls.cert_file ? &tls : NULL,
+	    &e, &err) == -1)
 		return fail(&err);
 	cmd = argv[2];
 	argc -= 3;

@@ -85,11 +85,16 @@ class Engine:
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
-    def tool(self, *args, url=None, expect=0):
-        """Runs the C driver; returns (parsed JSON or None, stderr)."""
+    def tool(self, *args, url=None, expect=0, tls=None):
+        """Runs the C driver; returns (parsed JSON or None, stderr).
+        tls: {"WW_TLS_CA": path, "WW_TLS_CERT": ..., "WW_TLS_KEY": ...}."""
         cmd = [TOOL, url or self.url] + [str(a) for a in args]
+        env = dict(os.environ)
+        for k in ("WW_TLS_CA", "WW_TLS_CERT", "WW_TLS_KEY"):
+            env.pop(k, None)
+        env.update(tls or {})
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+                           text=True, env=env)
         if expect is not None and p.returncode != expect:
             raise Failure("%s exited %d, wanted %d\nstdout: %s\nstderr: %s" % (
                 " ".join(cmd[:6]) + " ...", p.returncode, expect, p.stdout,
@@ -121,9 +126,11 @@ def elf_info(data):
 
 
 def build_wheel(eng, image, sdist_dir, sdist_name, workdir, *extra,
-                timeout_ms=600000, platform=None):
+                timeout_ms=600000, platform=None, isolated=False):
     """pip wheel inside a container: sdist dir read-only, output writable,
-    no network, the unprivileged build user. Returns (result, outdir, log)."""
+    no network, the unprivileged build user. isolated: PEP 517 build
+    isolation fed from the image's own wheels, on a read-only root with
+    tmpfs scratch space. Returns (result, outdir, log)."""
     out = os.path.join(workdir, "out")
     os.makedirs(out, exist_ok=True)
     os.chown(out, 10001, 10001)
@@ -134,9 +141,14 @@ def build_wheel(eng, image, sdist_dir, sdist_name, workdir, *extra,
     if platform:
         opts += ["--platform", platform]
     opts += list(extra)
-    argv = ["python3", "-m", "pip", "wheel", "-v", "--no-deps",
-            "--no-build-isolation", "--no-index", "--wheel-dir", "/ww/out",
-            "/ww/src/" + sdist_name]
+    argv = ["python3", "-m", "pip", "wheel", "-v", "--no-deps", "--no-index",
+            "--wheel-dir", "/ww/out", "/ww/src/" + sdist_name]
+    if isolated:
+        argv[6:6] = ["--find-links", "/usr/share/python-wheels"]
+        opts += ["--read-only", "--tmpfs", "/tmp:rw,exec,size=1g",
+                 "--tmpfs", "/home/wwbuild:rw,mode=1777"]
+    else:
+        argv[6:6] = ["--no-build-isolation"]
     res = eng.run(image, argv, *opts)
     with open(log, errors="replace") as f:
         text = f.read()
