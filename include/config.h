@@ -96,6 +96,10 @@ struct config {
 	int	max_attempts;
 	int	backoff_base;		/* seconds; doubles per attempt */
 	char	logdir[1024];		/* default DATA/logs */
+	/* "key=value" labels put on every build container (besides the
+	 * job's own), e.g. to find a test run's containers. */
+	char	container_labels[CONFIG_MAX_LIST][64];
+	size_t	ncontainer_labels;
 	/* sections */
 	struct config_upstream upstreams[CONFIG_MAX_LIST];
 	size_t	nupstreams;

@@ -260,6 +260,31 @@ h_builderd(struct config_ctx *x, const char *k, const char *v)
 		return set_int(x, k, &c->backoff_base, 0, 86400, v);
 	if (!strcmp(k, "logdir"))
 		return set_str(x, k, c->logdir, sizeof(c->logdir), v);
+	if (!strcmp(k, "labels")) {
+		size_t i;
+
+		if (!parse_list(x, k, v, c->container_labels, CONFIG_MAX_LIST,
+		    &c->ncontainer_labels))
+			return 0;
+		for (i = 0; i < c->ncontainer_labels; i++) {
+			const char *l = c->container_labels[i];
+			const char *eq = strchr(l, '=');
+
+			if (eq == NULL || eq == l ||
+			    !strncmp(l, "wheelwright.job=", 16) ||
+			    !strncmp(l, "wheelwright.attempt=", 20) ||
+			    !strncmp(l, "wheelwright.builder=", 20) ||
+			    !strncmp(l, "wheelwright.engine=", 19) ||
+			    strspn(l, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-=") !=
+			    strlen(l))
+				return cfg_err(x, "labels: \"%s\": expected "
+				    "key=value ([A-Za-z0-9._-]; wheelwright.job, "
+				    ".attempt, .builder and .engine are "
+				    "builderd's own)", l);
+		}
+		return 1;
+	}
 	return cfg_err(x, "unknown key \"%s\" in [builderd]", k);
 }
 
