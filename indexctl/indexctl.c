@@ -14,6 +14,7 @@
 
 /* Keep sorted by name. Add new commands here and in their own file. */
 extern const struct cmd_entry cmd_cancel_entry;
+extern const struct cmd_entry cmd_export_static_entry;
 extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_inspect_entry;
 extern const struct cmd_entry cmd_jobs_entry;
@@ -28,6 +29,7 @@ extern const struct cmd_entry cmd_yank_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_cancel_entry,
+	&cmd_export_static_entry,
 	&cmd_import_entry,
 	&cmd_inspect_entry,
 	&cmd_jobs_entry,
