@@ -182,24 +182,34 @@ text_dup(const char *s)
 	return strdup(s);
 }
 
-/* "sha256=HEX" (any case) into a lowercase hex digest; 0 or -1. */
+/*
+ * The sha256 of a "#sha256=HEX" fragment (the first one, among other
+ * '&'-separated keys as pip reads it), lowercased; 0 or -1. The key is
+ * case-sensitive like pip's.
+ */
 static int
 parse_hash_pair(const char *s, char out[HASH_SHA256_HEXLEN])
 {
-	size_t i;
+	size_t i, n;
 
-	if (s == NULL || strncasecmp(s, "sha256=", 7) != 0)
-		return -1;
-	s += 7;
-	for (i = 0; i < 64; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-		out[i] = (char)tolower((unsigned char)s[i]);
+	while (s != NULL && *s != '\0') {
+		n = strcspn(s, "&");
+		if (n == 7 + 64 && strncmp(s, "sha256=", 7) == 0) {
+			for (i = 0; i < 64; i++) {
+				if (!isxdigit((unsigned char)s[7 + i]))
+					return -1;
+				out[i] = (char)tolower((unsigned char)s[7 + i]);
+			}
+			out[64] = '\0';
+			return 0;
+		}
+		if (n > 7 && strncmp(s, "sha256=", 7) == 0)
+			return -1;	/* the first sha256 is malformed */
+		s += n;
+		if (*s == '&')
+			s++;
 	}
-	if (s[64] != '\0')
-		return -1;
-	out[64] = '\0';
-	return 0;
+	return -1;
 }
 
 static int

@@ -996,8 +996,10 @@ fail:
  * same file, members assigned by size) while another thread hashes the
  * whole file. Inflating is what costs (perf on the 110 MB bench wheel:
  * zlib ~60% of the CPU, SHA-256 ~25%, libarchive and us ~3%) and members
- * are independent, so the wall time divides by the idle cores; the CPU
- * time stays ~0.93 s (bench/verify_bench.sh prints both).
+ * are independent, so idle cores cut the wall time; the CPU time stays
+ * ~0.93 s. Measured on a busy 2-core machine: 0.84-0.88 s wall with two
+ * workers against 0.97-1.13 s with one (bench/verify_bench.sh prints
+ * wall and CPU).
  * Small archives stay on one thread. The error reported is the one of the
  * lowest entry, as a sequential pass would report, except for the total
  * size and ratio limits, which depend on the order the workers progress.
