@@ -29,13 +29,27 @@ const struct cmd_entry cmd_log_entry = {
 	cmd_log_exec
 };
 
-/* Copy what fd has from here to stdout; -1 on error. */
+/*
+ * Copy what fd has from here to stdout; -1 on error. A log shorter than
+ * what was already printed was rewritten (builderd replaces a container
+ * log that the engine's follow stream garbled): print it again whole.
+ */
 static int
 drain(int fd)
 {
 	char buf[65536];
 	ssize_t n, w, off;
+	struct stat st;
+	off_t pos;
 
+	if ((pos = lseek(fd, 0, SEEK_CUR)) > 0 && fstat(fd, &st) == 0 &&
+	    st.st_size < pos) {
+		fflush(stdout);
+		fprintf(stderr, "indexctl: log: the log was rewritten; "
+		    "printing it again\n");
+		if (lseek(fd, 0, SEEK_SET) == -1)
+			return -1;
+	}
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
