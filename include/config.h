@@ -87,6 +87,8 @@ struct config {
 	int	file_max_age;		/* Cache-Control for files */
 	int	page_max_age;		/* Cache-Control for index pages */
 	char	access_log[1024];	/* "" = stdout, "-" = off */
+	int	workers;		/* indexd threads; 0 = one per CPU */
+	uint64_t page_cache_size;	/* bytes of rendered pages cached */
 	/* [builderd] */
 	char	requirements[CONFIG_MAX_LIST][1024];
 	size_t	nrequirements;

@@ -13,8 +13,14 @@
 #include "log.h"
 
 /* Keep sorted by name. Add new commands here and in their own file. */
+extern const struct cmd_entry cmd_cancel_entry;
+extern const struct cmd_entry cmd_export_static_entry;
 extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_inspect_entry;
+extern const struct cmd_entry cmd_jobs_entry;
+extern const struct cmd_entry cmd_log_entry;
+extern const struct cmd_entry cmd_rebuild_entry;
+extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_token_entry;
 extern const struct cmd_entry cmd_unyank_entry;
 extern const struct cmd_entry cmd_verify_entry;
@@ -22,8 +28,14 @@ extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_yank_entry;
 
 static const struct cmd_entry *const cmd_table[] = {
+	&cmd_cancel_entry,
+	&cmd_export_static_entry,
 	&cmd_import_entry,
 	&cmd_inspect_entry,
+	&cmd_jobs_entry,
+	&cmd_log_entry,
+	&cmd_rebuild_entry,
+	&cmd_status_entry,
 	&cmd_token_entry,
 	&cmd_unyank_entry,
 	&cmd_verify_entry,

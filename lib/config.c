@@ -36,6 +36,7 @@ config_defaults(struct config *c)
 	c->max_upload_size = 256ULL * 1024 * 1024;
 	c->file_max_age = 365 * 24 * 3600;
 	c->page_max_age = 600;
+	c->page_cache_size = 32ULL * 1024 * 1024;
 	c->reconcile_interval = 300;
 	c->max_attempts = 4;
 	c->backoff_base = 30;
@@ -233,6 +234,10 @@ h_indexd(struct config_ctx *x, const char *k, const char *v)
 		return set_int(x, k, &c->page_max_age, 0, 100000000, v);
 	if (!strcmp(k, "access_log"))
 		return set_str(x, k, c->access_log, sizeof(c->access_log), v);
+	if (!strcmp(k, "workers"))
+		return set_int(x, k, &c->workers, 0, 64, v);
+	if (!strcmp(k, "page_cache_size"))
+		return set_size(x, k, &c->page_cache_size, v);
 	return cfg_err(x, "unknown key \"%s\" in [indexd]", k);
 }
 
