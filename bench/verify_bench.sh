@@ -53,7 +53,8 @@ whl=$(/usr/bin/python3 "$top/bench/make_big_wheel.py" "$dir" "$mb")
 scratch=$(mktemp -d "$dir/unpack.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT INT TERM
 
-exec /usr/bin/python3 - "$tool" "$whl" "$runs" "$scratch" <<'EOF'
+# Not exec: the trap must run to remove the scratch directory.
+/usr/bin/python3 - "$tool" "$whl" "$runs" "$scratch" <<'EOF'
 import json, os, shutil, statistics, subprocess, sys, time
 
 tool, whl, runs, scratch = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
