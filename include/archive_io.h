@@ -13,6 +13,10 @@
  * tell a truncated zip from a non-zip, and check that the names libarchive
  * reports (from local headers) are the names pip will see (from the
  * central directory).
+ *
+ * For the verifier's zip data pass: the local header checks, and
+ * whole-buffer decoding of stored and deflated members with libdeflate
+ * (faster than libarchive's zlib stream; see archive_io.c for the split).
  */
 #ifndef WW_ARCHIVE_IO_H
 #define WW_ARCHIVE_IO_H

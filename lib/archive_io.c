@@ -1,21 +1,30 @@
 /*
  * archive_io.c: the byte source under libarchive (fd or memory, seekable)
- * with the whole-file SHA-256 computed as libarchive reads, and an
- * independent parser for a zip's end record and central directory.
+ * with the whole-file SHA-256 computed as libarchive reads, an
+ * independent parser for a zip's end record and central directory, and
+ * the zip pieces the verifier's fast data pass needs: local header checks
+ * and whole-buffer member decoding with libdeflate.
  *
  * Where the whole-file hash comes from. With tracking on (tar.gz sdists:
  * one sequential pass), each block is hashed the first time the bytes at
  * the "hashed up to" offset come by; a forward seek is filled in by
  * reading the gap, bytes read again after a backward seek are not hashed
  * twice, and aio_hash_final hashes what was never read. So the digest is
- * of every byte in file order at no extra read. Zips are read by a
- * header pass and then by data workers that skip around (verify.c), so
- * there tracking is off and aio_hash_final reads the file once more on
- * its own, in a thread beside the workers when there are several: SHA-256
- * runs at ~1.7 GB/s here (SHA-NI) against ~0.25 GB/s for inflating, so a
- * separate sequential hash costs ~7% of the CPU and nothing of the wall
- * time, where threading it through every worker's reads would serialize
- * them.
+ * of every byte in file order at no extra read. Zips are read by a header
+ * pass that skips around and then by the data pass (verify.c), which
+ * reads the file once, front to back, in chunks and hashes them in order;
+ * there tracking is off and only aio_pread is used.
+ *
+ * Why libdeflate next to libarchive. libarchive is the archive library
+ * (formats, headers, filters, every compression method); it inflates zip
+ * members with zlib, in a stream. On big wheels inflating is most of the
+ * verifier's CPU, and libdeflate inflates 2-3x faster than zlib, but only
+ * whole buffers. Since the central directory and local headers are parsed
+ * here anyway, members that are stored or deflated and small enough to
+ * hold (limits.whole_member_max) are decoded by zip_inflate in one call,
+ * into a buffer of exactly the declared size; the rest still stream
+ * through libarchive. zip_local_data applies the same local header checks
+ * to both.
  */
 #include <errno.h>
 #include <stdio.h>

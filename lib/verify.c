@@ -1,12 +1,16 @@
 /*
  * verify.c: streaming verification of wheels and sdists with libarchive;
- * see verify.h. One pass over the file: libarchive reads it through
- * archive_io's source (which hashes the whole file as it goes), every
- * member is checked (path, type, layout, limits) and hashed while it
- * streams, and what needs the whole archive (RECORD against the members,
+ * see verify.h. Sdists (tar.gz) take one pass: libarchive reads the file
+ * through archive_io's source (which hashes the whole file as it goes),
+ * every member is checked (path, type, layout, limits) and read while it
+ * streams. Zips take a header pass through libarchive and then a data
+ * pass that reads the file once more, in order, hashing it whole and
+ * decoding and hashing each member (see "the data pass" below: small
+ * members are decoded whole by libdeflate, big ones stream through
+ * libarchive). What needs the whole archive (RECORD against the members,
  * the single .dist-info, WHEEL, METADATA) is checked at the end. Nothing
- * is written to disk; only metadata files and ELF objects (bounded by the
- * limits) are held in memory.
+ * is written to disk; only metadata files, ELF objects and members being
+ * decoded (bounded by the limits) are held in memory.
  *
  * Zips are read with libarchive's seekable reader, which walks the
  * central directory like pip's zipfile does, instead of the streaming
