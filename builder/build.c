@@ -543,7 +543,8 @@ choose_user(struct run *r, char *user, size_t userlen, int *use_home_tmp,
 }
 
 static int
-run_container(struct run *r, struct engine_result *res, struct wwerr *err)
+run_container(struct run *r, int round, struct engine_result *res,
+    struct wwerr *err)
 {
 	const struct build_env *env = r->env;
 	const struct config_target *t = env->target;
@@ -614,8 +615,10 @@ run_container(struct run *r, struct engine_result *res, struct wwerr *err)
 	mounts[2] = (struct engine_mount){ store_filesdir(env->store),
 	    BUILD_INDEX_DIR, 1 };
 
-	snprintf(name, sizeof(name), "ww-%s-job%lld-%d", env->instance,
-	    (long long)job->id, job->attempts);
+	/* Unique even when engines share a store and an orphan of an
+	 * interrupted attempt still holds the same job and attempt. */
+	snprintf(name, sizeof(name), "ww-%s-job%lld-%d-%ld-%d", env->instance,
+	    (long long)job->id, job->attempts, (long)getpid(), round);
 	memset(&spec, 0, sizeof(spec));
 	spec.image = t->image;
 	spec.argv = argv;
@@ -1028,7 +1031,7 @@ build_run(const struct build_env *env, const struct job *job,
 		head = tail = NULL;
 		off0 = lseek(r.logfd, 0, SEEK_END);
 		memset(&res, 0, sizeof(res));
-		if ((rc = run_container(&r, &res, err)) != 0) {
+		if ((rc = run_container(&r, round, &res, err)) != 0) {
 			ret = rc;
 			goto out;
 		}

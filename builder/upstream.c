@@ -936,6 +936,7 @@ upstream_set_max_fresh(struct upstream *u, long seconds)
 /* --- the page cache --------------------------------------------------------- */
 
 struct cache_meta {
+	char	 req[URL_MAX];		/* URL asked for (config may change) */
 	char	 url[URL_MAX];		/* effective URL of the body */
 	char	 etag[1024];		/* "" if none */
 	char	 type[256];		/* Content-Type */
@@ -993,6 +994,8 @@ cache_read_meta(const struct upstream *u, const char *project,
 		*sp++ = '\0';
 		if (!strcmp(line, "ww-upstream-cache"))
 			version = !strcmp(sp, "1");
+		else if (!strcmp(line, "req"))
+			util_strlcpy(m->req, sp, sizeof(m->req));
 		else if (!strcmp(line, "url"))
 			util_strlcpy(m->url, sp, sizeof(m->url));
 		else if (!strcmp(line, "etag"))
@@ -1054,8 +1057,9 @@ cache_write_meta(const struct upstream *u, const char *project,
 	if (cache_paths(u, project, body, meta) == -1)
 		return -1;
 	buf_init(&b, META_MAX);
-	rc = buf_printf(&b, "ww-upstream-cache 1\nurl %s\netag %s\ntype %s\n"
-	    "fetched %lld\nmaxage %lld\nsha256 %s\nsize %llu\n", m->url,
+	rc = buf_printf(&b, "ww-upstream-cache 1\nreq %s\nurl %s\netag %s\n"
+	    "type %s\nfetched %lld\nmaxage %lld\nsha256 %s\nsize %llu\n",
+	    m->req, m->url,
 	    m->etag[0] ? m->etag : "-", m->type[0] ? m->type : "-",
 	    (long long)m->fetched_us, (long long)m->max_age, m->sha256,
 	    (unsigned long long)m->size);
@@ -1448,8 +1452,14 @@ upstream_get_project(struct upstream *u, const char *project, int flags,
 		    "not a valid project name", u->name, project ? project : "");
 	if (u->isdir)
 		return get_dir_project(u, norm, out, err);
+	if ((size_t)snprintf(url, sizeof(url), "%s%s/", u->url, norm) >=
+	    sizeof(url))
+		return wwerr_set(err, UPSTREAM_E_ARG, "upstream %s: URL too "
+		    "long", u->name);
 	now = util_now_us();
-	have_cache = cache_read_meta(u, norm, &m) == 0;
+	/* A copy fetched from another URL (the config changed) is no copy. */
+	have_cache = cache_read_meta(u, norm, &m) == 0 &&
+	    strcmp(m.req, url) == 0;
 	if (have_cache && !(flags & UPSTREAM_REVALIDATE)) {
 		age = m.max_age < u->max_fresh ? m.max_age : u->max_fresh;
 		if ((flags & UPSTREAM_CACHE_ONLY) ||
@@ -1461,10 +1471,6 @@ upstream_get_project(struct upstream *u, const char *project, int flags,
 	if (flags & UPSTREAM_CACHE_ONLY)
 		return wwerr_set(err, UPSTREAM_E_UNREACHABLE, "upstream %s: %s: "
 		    "not in the cache", u->name, norm);
-	if ((size_t)snprintf(url, sizeof(url), "%s%s/", u->url, norm) >=
-	    sizeof(url))
-		return wwerr_set(err, UPSTREAM_E_ARG, "upstream %s: URL too "
-		    "long", u->name);
 	memset(&s, 0, sizeof(s));
 	s.fd = -1;
 	s.max = u->max_response;
@@ -1508,6 +1514,7 @@ upstream_get_project(struct upstream *u, const char *project, int flags,
 		goto done;
 	if (u->cachedir != NULL) {
 		memset(&m, 0, sizeof(m));
+		util_strlcpy(m.req, url, sizeof(m.req));
 		util_strlcpy(m.url, r.url, sizeof(m.url));
 		util_strlcpy(m.etag, r.etag, sizeof(m.etag));
 		util_strlcpy(m.type, r.type, sizeof(m.type));
