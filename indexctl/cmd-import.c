@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -280,7 +281,8 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ctl_open_data(ctx, CTL_CREATE, &s, &c) == -1)
 		goto out;
 
-	progress = ctx->isatty && !ctx->json;
+	/* Progress goes to stderr: shown whenever that is a terminal. */
+	progress = isatty(STDERR_FILENO) && !ctx->json;
 	for (j = 0; j < w.files.n; j++) {
 		const char *path = w.files.v[j];
 

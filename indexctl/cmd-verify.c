@@ -296,7 +296,7 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_verify_entry);
 	v.json = ctx->json;
-	v.progress = ctx->isatty && !v.json && !v.quiet;
+	v.progress = isatty(STDERR_FILENO) && !v.json && !v.quiet;
 	if (v.json && ((v.jmissing = json_array()) == NULL ||
 	    (v.jcorrupt = json_array()) == NULL ||
 	    (v.junknown = json_array()) == NULL)) {
