@@ -1420,23 +1420,6 @@ struct engine_logsink {
 #define LS_CHECK_AGAIN	2
 
 static int
-engine_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 engine_logsink_cb(void *arg, int stream, const char *p, size_t n)
 {
 	struct engine_logsink *ls = arg;
@@ -1460,7 +1443,7 @@ engine_logsink_cb(void *arg, int stream, const char *p, size_t n)
 	keep = ls->max - ls->st.written;
 	if (keep > n)
 		keep = n;
-	if (keep && engine_write_all(fd, p, (size_t)keep) == -1)
+	if (keep && util_write_all(fd, p, (size_t)keep) == -1)
 		return -1;
 	ls->st.written += keep;
 	ls->st.dropped += n - keep;
@@ -2153,7 +2136,7 @@ engine_copy_cb(void *arg, struct archive *a, struct archive_entry *ent,
 			return wwerr_set(err, ENGINE_E_TOOBIG, "'%s' is over "
 			    "the %llu byte limit", c->want,
 			    (unsigned long long)c->max);
-		if (engine_write_all(c->fd, blk, len) == -1)
+		if (util_write_all(c->fd, blk, len) == -1)
 			return wwerr_set(err, ENGINE_E_IO, "writing '%s': %s",
 			    c->want, strerror(errno));
 		total += len;

@@ -339,14 +339,8 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    k.jimported, "skipped", k.jskipped, "rejected",
 		    k.jrejected);
 
-		if (jo == NULL || json_dumpf(jo, stdout, JSON_INDENT(2) |
-		    JSON_SORT_KEYS) == -1) {
-			json_decref(jo);
-			fprintf(stderr, "indexctl: import: cannot write JSON\n");
+		if (ctl_json_print(jo) != 0)
 			goto out;
-		}
-		json_decref(jo);
-		printf("\n");
 	} else {
 		fputs(buf_cstr(&k.reasons), stdout);
 		printf("imported %lu, skipped %lu, rejected %lu\n", k.imported,

@@ -38,7 +38,7 @@ static int
 drain(int fd)
 {
 	char buf[65536];
-	ssize_t n, w, off;
+	ssize_t n;
 	struct stat st;
 	off_t pos;
 
@@ -56,15 +56,8 @@ drain(int fd)
 			continue;
 		if (n <= 0)
 			return n == 0 ? 0 : -1;
-		for (off = 0; off < n; off += w)
-			if ((w = write(STDOUT_FILENO, buf + off,
-			    (size_t)(n - off))) == -1) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				return -1;
-			}
+		if (util_write_all(STDOUT_FILENO, buf, (size_t)n) == -1)
+			return -1;
 	}
 }
 
