@@ -256,8 +256,19 @@ h_builderd(struct config_ctx *x, const char *k, const char *v)
 	struct config *c = x->c;
 
 	if (!strcmp(k, "requirements")) {
+		char joined[sizeof(c->requirements[0])];
+		const char *slash = strrchr(c->path, '/');
+
 		if (c->nrequirements >= CONFIG_MAX_LIST)
 			return cfg_err(x, "requirements: too many files");
+		/* Relative to the config file's directory, not the cwd. */
+		if (v[0] != '/' && slash != NULL) {
+			if ((size_t)snprintf(joined, sizeof(joined), "%.*s/%s",
+			    (int)(slash - c->path), c->path, v) >=
+			    sizeof(joined))
+				return cfg_err(x, "requirements: path too long");
+			v = joined;
+		}
 		return set_str(x, k, c->requirements[c->nrequirements++],
 		    sizeof(c->requirements[0]), v);
 	}

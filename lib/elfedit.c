@@ -55,6 +55,8 @@
  * after one size_t. */
 #define MUSL_PHDR_MAX	(896 - 64)
 
+#define EHDR_SIZE(e)	((e)->cls == ELFCLASS64 ? 64U : 52U)
+
 struct dent {
 	int64_t		 tag;
 	uint64_t	 val;
@@ -71,7 +73,7 @@ struct ed {
 	size_t		 nph;
 	/* PT_DYNAMIC */
 	size_t		 dyn_idx;	/* index in ph */
-	size_t		 dyn_cap;	/* entries that fit in p_filesz */
+	size_t		 dyn_cap;	/* entries we may write in place */
 	size_t		 dentsz;
 	struct dent	*dyn;		/* up to, not including, DT_NULL */
 	size_t		 ndyn;
@@ -110,6 +112,14 @@ static int
 in_bounds(uint64_t off, uint64_t n, uint64_t len)
 {
 	return off <= len && n <= len - off;
+}
+
+/* [a, a+an) and [b, b+bn) share a byte (no overflow: both are checked
+ * against the file size before). */
+static int
+overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return an > 0 && bn > 0 && a < b + bn && b < a + an;
 }
 
 static uint64_t
@@ -214,7 +224,6 @@ read_dynamic(struct ed *e, Elf *elf)
 	if (n == 0 || n > MAX_DYN)
 		return wwerr_set(e->err, ELFEDIT_E_CORRUPT,
 		    "%zu dynamic entries", n);
-	e->dyn_cap = n;
 	d = elf_getdata_rawchunk(elf, (int64_t)ph->p_offset, n * e->dentsz,
 	    ELF_T_DYN);
 	if (d == NULL)
@@ -252,6 +261,16 @@ read_dynamic(struct ed *e, Elf *elf)
 	if (i == n)
 		return wwerr_set(e->err, ELFEDIT_E_CORRUPT,
 		    "PT_DYNAMIC has no DT_NULL terminator");
+	/*
+	 * Room to grow in place: the terminator and the DT_NULL entries
+	 * right after it (GNU ld leaves a few). Whatever follows is not
+	 * ours to overwrite, whatever p_filesz claims.
+	 */
+	for (i++; i < n; i++)
+		if (gelf_getdyn(d, (int)i, &dyn) == NULL ||
+		    dyn.d_tag != DT_NULL)
+			break;
+	e->dyn_cap = i;
 	if (!has_strtab || !has_strsz || strsz == 0)
 		return wwerr_set(e->err, ELFEDIT_E_CORRUPT,
 		    "no dynamic string table (DT_STRTAB/DT_STRSZ)");
@@ -286,13 +305,42 @@ read_sections(struct ed *e, Elf *elf)
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	const GElf_Phdr *dp = &e->ph[e->dyn_idx];
+	uint64_t shlen;
+	size_t i;
 
 	e->dynstr_sec = e->dynamic_sec = SIZE_MAX;
-	if (e->eh.e_shoff == 0)
+	if (e->eh.e_shoff == 0 && e->eh.e_shnum == 0)
 		return 0;
+	if (e->eh.e_shoff == 0)
+		return wwerr_set(e->err, ELFEDIT_E_CORRUPT, "%u section "
+		    "headers at offset 0", e->eh.e_shnum);
+	/* Appending to the file would bring a table that hangs past its
+	 * end into view, garbage and all. (e_shnum 0 means the count is in
+	 * section 0: that header at least must be there.) */
+	if (!in_bounds(e->eh.e_shoff, (uint64_t)e->eh.e_shentsize *
+	    (e->eh.e_shnum ? e->eh.e_shnum : 1), e->len))
+		return wwerr_set(e->err, ELFEDIT_E_CORRUPT,
+		    "the section header table extends past the end of the "
+		    "file");
 	if (e->eh.e_shentsize != gelf_fsize(elf, ELF_T_SHDR, 1, EV_CURRENT))
 		return wwerr_set(e->err, ELFEDIT_E_CORRUPT,
 		    "section header size %u", e->eh.e_shentsize);
+	/* Sections describe the file; they never lie inside what is loaded
+	 * (or the headers). Overlaps would have our writes to one structure
+	 * corrupt another. */
+	shlen = (uint64_t)e->eh.e_shentsize * (e->eh.e_shnum ? e->eh.e_shnum :
+	    1);
+	if (overlaps(e->eh.e_shoff, shlen, 0, EHDR_SIZE(e)) ||
+	    overlaps(e->eh.e_shoff, shlen, e->eh.e_phoff,
+	    (uint64_t)e->eh.e_phentsize * e->nph))
+		return wwerr_set(e->err, ELFEDIT_E_CORRUPT, "the section "
+		    "header table overlaps the ELF or program headers");
+	for (i = 0; i < e->nph; i++)
+		if ((e->ph[i].p_type == PT_LOAD ||
+		    e->ph[i].p_type == PT_DYNAMIC) && overlaps(e->eh.e_shoff,
+		    shlen, e->ph[i].p_offset, e->ph[i].p_filesz))
+			return wwerr_set(e->err, ELFEDIT_E_CORRUPT, "the "
+			    "section header table overlaps a segment");
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
 		if (gelf_getshdr(scn, &sh) == NULL)
 			return wwerr_set(e->err, ELFEDIT_E_CORRUPT,
@@ -305,10 +353,6 @@ read_sections(struct ed *e, Elf *elf)
 		    e->dynamic_sec == SIZE_MAX)
 			e->dynamic_sec = elf_ndxscn(scn);
 	}
-	/* Only section headers inside the original file are rewritten. */
-	if (!in_bounds(e->eh.e_shoff, (uint64_t)e->eh.e_shentsize *
-	    e->eh.e_shnum, e->len))
-		e->dynstr_sec = e->dynamic_sec = SIZE_MAX;
 	return 0;
 }
 
@@ -425,7 +469,8 @@ put_shdr(const struct ed *e, unsigned char *out, size_t idx, uint64_t addr,
  */
 static int
 rename_verneed(const struct ed *e, unsigned char *out,
-    const struct elfedit_opts *o, const uint64_t *to_off, int *used)
+    const struct elfedit_opts *o, const uint64_t *to_off, int *used,
+    uint64_t *lo, uint64_t *hi)
 {
 	uint64_t off = e->verneed_off, left = e->verneed_avail, next;
 	uint64_t i, file;
@@ -439,6 +484,10 @@ rename_verneed(const struct ed *e, unsigned char *out,
 			    (unsigned long long)i);
 		file = rd(e, e->img + off + 4, 4);
 		next = rd(e, e->img + off + 12, 4);
+		if (lo != NULL && off < *lo)
+			*lo = off;
+		if (hi != NULL && off + 16 > *hi)
+			*hi = off + 16;
 		if ((name = str_at(e, file)) == NULL)
 			return wwerr_set(e->err, ELFEDIT_E_CORRUPT,
 			    ".gnu.version_r file name offset %llu is outside "
@@ -447,7 +496,7 @@ rename_verneed(const struct ed *e, unsigned char *out,
 			if (strcmp(name, o->rename[k].from) == 0) {
 				if (out != NULL)
 					wr(e, out + off + 4, 4, to_off[k]);
-				else
+				else if (used != NULL)
 					used[k] = 1;
 				break;
 			}
@@ -470,7 +519,7 @@ edit(struct ed *e, const struct elfedit_opts *o, unsigned char **out,
 	struct dent *nd = NULL;
 	uint64_t *to_off = NULL, soname_off = 0, runpath_off = 0, off;
 	uint64_t maxend = 0, align = 0x1000, seg_off, seg_vaddr, seg_size;
-	uint64_t dyn_at = 0, ph_at, total;
+	uint64_t dyn_at = 0, ph_at, total, doff, vn_lo = UINT64_MAX, vn_hi = 0;
 	size_t nnd = 0, i, k, last_load = 0, nph;
 	int need_soname = o->soname != NULL, need_runpath = o->runpath != NULL;
 	int dirty = 0, move_dyn, have_runpath = 0, ret = -1, *used = NULL;
@@ -573,12 +622,21 @@ edit(struct ed *e, const struct elfedit_opts *o, unsigned char **out,
 		ret = 0;
 		goto done;
 	}
-	/* Renames whose name only appears in .gnu.version_r. */
-	if (e->has_verneed && o->nrename > 0) {
-		if ((used = calloc(o->nrename, sizeof(*used))) == NULL)
+	/* Renames whose name only appears in .gnu.version_r; and where the
+	 * entries we may write are. */
+	if (e->has_verneed) {
+		if (o->nrename > 0 &&
+		    (used = calloc(o->nrename, sizeof(*used))) == NULL)
 			goto nomem;
-		if (rename_verneed(e, NULL, o, NULL, used) == -1)
+		if (rename_verneed(e, NULL, o, NULL, used, &vn_lo, &vn_hi) ==
+		    -1)
 			goto fail;
+		if (vn_hi > vn_lo && overlaps(vn_lo, vn_hi - vn_lo, 0,
+		    EHDR_SIZE(e))) {
+			wwerr_set(e->err, ELFEDIT_E_CORRUPT, ".gnu.version_r "
+			    "overlaps the ELF header");
+			goto fail;
+		}
 		for (k = 0; k < o->nrename; k++)
 			if (used[k] && to_off[k] == 0 && strs_add(&t,
 			    e->strsz, o->rename[k].to, &to_off[k]) == -1)
@@ -590,7 +648,13 @@ edit(struct ed *e, const struct elfedit_opts *o, unsigned char **out,
 		else if (nd[i].tag == DT_STRSZ)
 			nd[i].val = t.len;
 	}
-	move_dyn = nnd + 1 > e->dyn_cap;
+	/* In place only where it cannot clobber the ELF header or the
+	 * version needs we rewrite; else the array moves. */
+	doff = e->ph[e->dyn_idx].p_offset;
+	move_dyn = nnd + 1 > e->dyn_cap ||
+	    overlaps(doff, e->dyn_cap * e->dentsz, 0, EHDR_SIZE(e)) ||
+	    (vn_hi > vn_lo && overlaps(doff, e->dyn_cap * e->dentsz, vn_lo,
+	    vn_hi - vn_lo));
 
 	/* Where the new segment goes. */
 	for (i = 0; i < e->nph; i++) {
@@ -662,7 +726,7 @@ edit(struct ed *e, const struct elfedit_opts *o, unsigned char **out,
 	/* DT_NULL: already zero. */
 
 	if (e->has_verneed && o->nrename > 0 &&
-	    rename_verneed(e, img, o, to_off, NULL) == -1)
+	    rename_verneed(e, img, o, to_off, NULL, NULL, NULL) == -1)
 		goto fail;
 
 	/* Program headers: the new PT_LOAD right after the last one. */
