@@ -334,6 +334,7 @@ interrupted(struct run *r, struct wwerr *err)
 	engine_set_timeouts(r->env->engine, 3000, 10000);
 	if (r->cid[0] != '\0')
 		engine_container_remove(r->env->engine, r->cid, NULL);
+	r->cid[0] = '\0';
 	memset(&j, 0, sizeof(j));
 	rc = jobs_get(r->env->jobs, r->job->id, &j, err);
 	if (rc == -1) {
@@ -825,10 +826,22 @@ run_container(struct run *r, int round, struct engine_result *res,
 		    res->state.started_us;
 	else
 		r->container_us = res->wall_us;
-	if (engine_container_remove(env->engine, r->cid, &eerr) == -1)
-		log_warnx("job %lld: %s", (long long)job->id, eerr.msg);
-	r->cid[0] = '\0';
+	/* The exited container stays until the wheel is checked (repair
+	 * copies libraries out of it); remove_container() ends it. */
 	return 0;
+}
+
+static void
+remove_container(struct run *r)
+{
+	struct wwerr eerr;
+
+	if (r->cid[0] == '\0')
+		return;
+	engine_set_cancel(r->env->engine, NULL);
+	if (engine_container_remove(r->env->engine, r->cid, &eerr) == -1)
+		log_warnx("job %lld: %s", (long long)r->job->id, eerr.msg);
+	r->cid[0] = '\0';
 }
 
 /* Read back [off, off + n) of the log, at most max bytes (the tail). */
@@ -1174,6 +1187,7 @@ build_run(const struct build_env *env, const struct job *job,
 	}
 
 	for (round = 0;; round++) {
+		remove_container(&r);
 		free(head);
 		free(tail);
 		head = tail = NULL;
@@ -1318,6 +1332,8 @@ build_run(const struct build_env *env, const struct job *job,
 	}
 	ret = BUILD_RECORDED;
 out:
+	if (ret != BUILD_ENGINE_LOST)
+		remove_container(&r);
 	wheels_free(wheels, nw);
 	free(head);
 	free(tail);
