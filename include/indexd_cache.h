@@ -23,7 +23,8 @@ struct page {
 	int64_t		 checked;	/* global gen it was last valid at */
 	char		 etag[48];	/* quoted strong ETag */
 	size_t		 len;
-	char		*body;
+	char		*body;		/* NULL when the bytes are in fd */
+	int		 fd;		/* memfd, or -1 */
 	/* cache bookkeeping (owned by the cache, under its lock) */
 	char		*key;
 	struct page	*hnext;
@@ -53,7 +54,12 @@ int	 page_cache_new(size_t max_bytes, size_t max_files,
 void	 page_cache_free(struct page_cache *c);
 void	 page_cache_set_max(struct page_cache *c, size_t max_bytes);
 
-/* A new page owning a copy of body; refs = 1; ETag from its SHA-256. */
+/*
+ * A new page owning a copy of body; refs = 1; ETag from its SHA-256.
+ * Pages of PAGE_FD_MIN bytes or more are kept in a memfd instead, so that
+ * responses can sendfile() them without copying through user space.
+ */
+#define PAGE_FD_MIN	(16 * 1024)
 struct page *page_new(const void *body, size_t len, int64_t gen);
 void	 page_ref(struct page *p);
 void	 page_unref(struct page *p);

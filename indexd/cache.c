@@ -4,10 +4,14 @@
  * the file-facts cache (chained hash; when full it is simply emptied,
  * since every entry can be re-read from the catalog).
  */
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "indexd_cache.h"
 
@@ -77,11 +81,34 @@ page_new(const void *body, size_t len, int64_t gen)
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	if ((p->body = malloc(len ? len : 1)) == NULL) {
-		free(p);
-		return NULL;
+	p->fd = -1;
+	if (len >= PAGE_FD_MIN && (p->fd = memfd_create("indexd-page",
+	    MFD_CLOEXEC)) != -1) {
+		const char *c = body;
+		size_t left = len;
+		ssize_t n;
+
+		while (left > 0) {
+			n = write(p->fd, c, left);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			c += n;
+			left -= (size_t)n;
+		}
+		if (left > 0) {		/* tmpfs full: keep it in memory */
+			close(p->fd);
+			p->fd = -1;
+		}
 	}
-	memcpy(p->body, body, len);
+	if (p->fd == -1) {
+		if ((p->body = malloc(len ? len : 1)) == NULL) {
+			free(p);
+			return NULL;
+		}
+		memcpy(p->body, body, len);
+	}
 	p->len = len;
 	p->gen = gen;
 	p->refs = 1;
@@ -103,6 +130,8 @@ page_unref(struct page *p)
 	if (p == NULL)
 		return;
 	if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		if (p->fd != -1)
+			close(p->fd);
 		free(p->key);
 		free(p->body);
 		free(p);

@@ -101,6 +101,7 @@ struct http_conn {
 	int		 got_bytes;	/* part of a head has arrived */
 	int		 timer_armed;
 	int		 eof;
+	int		 read_to;	/* read timeout set now, -1: none */
 	char		 peer[INET6_ADDRSTRLEN];
 	char		*hbuf;
 	size_t		 hcap;
@@ -583,6 +584,20 @@ http_request_read_body(struct http_request *r, http_body_cb on_data,
 /* ------------------------------------------------------------------ */
 /* responses */
 
+/* Append a decimal number (no printf on the hot path). */
+static int
+buf_add_u64(struct buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return buf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
 static const char *
 server_date(struct http_server *s)
 {
@@ -621,9 +636,16 @@ http_response_begin(struct http_request *r, int status, const char *reason)
 	}
 	clean[o] = '\0';
 	buf_reset(&c->rh);
-	buf_printf(&c->rh, "HTTP/1.1 %d %s\r\nServer: %s\r\nDate: %s\r\n",
-	    status, clean, c->srv->lim.server_name ? c->srv->lim.server_name :
-	    "indexd", server_date(c->srv));
+	buf_add(&c->rh, "HTTP/1.1 ", 9);
+	buf_add_u64(&c->rh, (uint64_t)(status < 0 ? 0 : status));
+	buf_addc(&c->rh, ' ');
+	buf_add(&c->rh, clean, o);
+	buf_add(&c->rh, "\r\nServer: ", 10);
+	buf_addstr(&c->rh, c->srv->lim.server_name ? c->srv->lim.server_name :
+	    "indexd");
+	buf_add(&c->rh, "\r\nDate: ", 8);
+	buf_addstr(&c->rh, server_date(c->srv));
+	buf_add(&c->rh, "\r\n", 2);
 }
 
 int
@@ -636,7 +658,10 @@ http_response_header(struct http_request *r, const char *name,
 		return -1;
 	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
 		return -1;
-	return buf_printf(&c->rh, "%s: %s\r\n", name, value);
+	if (buf_addstr(&c->rh, name) == -1 || buf_add(&c->rh, ": ", 2) == -1 ||
+	    buf_addstr(&c->rh, value) == -1 || buf_add(&c->rh, "\r\n", 2) == -1)
+		return -1;
+	return 0;
 }
 
 int
@@ -683,9 +708,11 @@ response_head(struct http_request *r, int has_len, uint64_t len)
 	if (r->body_left > 0 && (r->body_left > c->srv->lim.discard_max ||
 	    r->expect_continue))
 		r->close = 1;
-	if (has_len)
-		rc |= buf_printf(&c->rh, "Content-Length: %llu\r\n",
-		    (unsigned long long)len);
+	if (has_len) {
+		rc |= buf_add(&c->rh, "Content-Length: ", 16);
+		rc |= buf_add_u64(&c->rh, len);
+		rc |= buf_add(&c->rh, "\r\n", 2);
+	}
 	if (r->close)
 		rc |= buf_addstr(&c->rh, "Connection: close\r\n");
 	else if (r->minor == 0)
@@ -1192,12 +1219,18 @@ body_abort(struct http_conn *c)
 	}
 }
 
+/* Only when they change: each call re-adds events (epoll_ctl). */
 static void
 conn_set_timeouts(struct http_conn *c, int read_secs)
 {
 	struct timeval rt = { read_secs, 0 };
 	struct timeval wt = { c->srv->lim.write_timeout, 0 };
 
+	if (read_secs <= 0)
+		read_secs = -1;
+	if (c->read_to == read_secs)
+		return;
+	c->read_to = read_secs;
 	bufferevent_set_timeouts(c->bev, read_secs > 0 ? &rt : NULL, &wt);
 }
 
@@ -1211,6 +1244,7 @@ conn_start_linger(struct http_conn *c)
 		shutdown(c->fd, SHUT_WR);
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->read_to = -2;
 	bufferevent_enable(c->bev, EV_READ);
 	if (c->timer_armed)
 		evtimer_del(c->timer);
@@ -1538,6 +1572,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	wt.tv_sec = s->lim.write_timeout;
 	wt.tv_usec = 0;
 	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	c->read_to = -1;
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&s->conns, c, entry);
 	s->nconns++;

@@ -12,6 +12,7 @@
  * when that moved is the project's own generation compared.
  */
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -66,6 +67,7 @@ struct worker {
 	struct catalog		*cat;
 	struct store		*store;
 	sqlite3_stmt		*dv;
+	int			 ino_fd;	/* inotify on DATA, or -1 */
 	int64_t			 dv_last;
 	uint64_t		 lw_last;
 	int64_t			 gen;
@@ -83,6 +85,10 @@ struct worker {
 	const struct config	*conf;
 	struct limits		 limits;
 	struct upload_env	 uenv;
+	struct accesslog_clock	 clk;
+	char			 cc_page[64];	/* Cache-Control values */
+	char			 cc_page404[64];
+	char			 cc_file[80];
 };
 
 struct oldconf {
@@ -196,28 +202,62 @@ indexd_check_config(const struct config *conf, struct wwerr *err)
 /* ------------------------------------------------------------------ */
 /* catalog freshness */
 
+/*
+ * Did anything touch the catalog's files (DATA/catalog.sqlite*) since the
+ * last look? Writers append to the WAL with write(2), which queues an
+ * inotify event before their commit returns, so an event is never missed
+ * by a request that starts after the commit. One read(2) when idle.
+ */
+static int
+catalog_touched(struct worker *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n, off;
+	int touched = 0;
+
+	while ((n = read(w->ino_fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += (ssize_t)sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if ((ev->mask & IN_Q_OVERFLOW) || (ev->len > 0 &&
+			    strncmp(ev->name, "catalog.sqlite", 14) == 0))
+				touched = 1;
+		}
+	}
+	return touched;
+}
+
 static int
 worker_sync(struct worker *w)
 {
 	struct wwerr err;
-	int64_t dv, g;
+	int64_t dv = 0, g;
 	uint64_t lw;
 	int rc;
 
-	rc = sqlite3_step(w->dv);
-	if (rc != SQLITE_ROW) {
+	if (w->ino_fd != -1) {
+		rc = catalog_touched(w);
+		lw = __atomic_load_n(&w->d->local_writes, __ATOMIC_ACQUIRE);
+		if (w->synced && !rc && lw == w->lw_last)
+			return 0;
+	} else {
+		/* no inotify: ask SQLite (file locks on every request) */
+		rc = sqlite3_step(w->dv);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(w->dv);
+			log_warnx("%s: PRAGMA data_version: %s", __func__,
+			    sqlite3_errmsg(catalog_db(w->cat)));
+			return -1;
+		}
+		dv = sqlite3_column_int64(w->dv, 0);
 		sqlite3_reset(w->dv);
-		log_warnx("%s: PRAGMA data_version: %s", __func__,
-		    sqlite3_errmsg(catalog_db(w->cat)));
-		return -1;
+		lw = __atomic_load_n(&w->d->local_writes, __ATOMIC_ACQUIRE);
+		if (w->synced && dv == w->dv_last && lw == w->lw_last)
+			return 0;
 	}
-	dv = sqlite3_column_int64(w->dv, 0);
-	sqlite3_reset(w->dv);
-	lw = __atomic_load_n(&w->d->local_writes, __ATOMIC_ACQUIRE);
-	if (w->synced && dv == w->dv_last && lw == w->lw_last)
-		return 0;
 	if (catalog_global_generation(w->cat, &g, &err) == -1) {
 		log_warnx("%s: %s", __func__, err.msg);
+		w->synced = 0;		/* look again next time */
 		return -1;
 	}
 	w->gen = g;
@@ -615,10 +655,17 @@ page_error(struct worker *w, struct http_request *r, int status,
 	http_response_begin(r, 404, NULL);
 	http_response_header(r, "Content-Type", negotiate_content_type(fmt));
 	http_response_header(r, "Vary", "Accept");
-	http_response_headerf(r, "Cache-Control", "public, max-age=%d",
-	    w->conf->page_max_age < 60 ? w->conf->page_max_age : 60);
+	http_response_header(r, "Cache-Control", w->cc_page404);
 	http_response_end(r, b.ptr, b.len);
 	buf_free(&b);
+}
+
+static void
+text_response(struct http_request *r, int status, const char *body)
+{
+	http_response_begin(r, status, NULL);
+	http_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	http_response_end(r, body, strlen(body));
 }
 
 static void
@@ -628,6 +675,7 @@ send_page(struct worker *w, struct http_request *r, struct page *p,
 	const char *inm = http_request_header(r, "If-None-Match");
 	char etag[64];
 	size_t n;
+	int fd = -1;
 
 	/* v1+html has the text/html bytes but is another representation */
 	n = util_strlcpy(etag, p->etag, sizeof(etag));
@@ -639,18 +687,28 @@ send_page(struct worker *w, struct http_request *r, struct page *p,
 		http_response_begin(r, 304, NULL);
 		http_response_header(r, "ETag", etag);
 		http_response_header(r, "Vary", "Accept");
-		http_response_headerf(r, "Cache-Control", "public, max-age=%d",
-		    w->conf->page_max_age);
+		http_response_header(r, "Cache-Control", w->cc_page);
 		http_response_end_nobody(r);
 		page_unref(p);
+		return;
+	}
+	/* big pages: a duplicate of the memfd goes out with sendfile */
+	if (p->fd != -1 && (fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		log_warn("%s: dup", __func__);
+		page_unref(p);
+		text_response(r, 503, "out of file descriptors\n");
 		return;
 	}
 	http_response_begin(r, 200, NULL);
 	http_response_header(r, "Content-Type", negotiate_content_type(fmt));
 	http_response_header(r, "Vary", "Accept");
 	http_response_header(r, "ETag", etag);
-	http_response_headerf(r, "Cache-Control", "public, max-age=%d",
-	    w->conf->page_max_age);
+	http_response_header(r, "Cache-Control", w->cc_page);
+	if (fd != -1) {
+		http_response_end_file(r, fd, 0, (off_t)p->len);
+		page_unref(p);
+		return;
+	}
 	http_response_end_ref(r, p->body, p->len, page_release_cb, p);
 }
 
@@ -744,14 +802,6 @@ route_simple(struct worker *w, struct http_request *r, const char *path)
 		return;
 	}
 	send_page(w, r, p, fmt);
-}
-
-static void
-text_response(struct http_request *r, int status, const char *body)
-{
-	http_response_begin(r, status, NULL);
-	http_response_header(r, "Content-Type", "text/plain; charset=utf-8");
-	http_response_end(r, body, strlen(body));
 }
 
 /* The file's facts: from the cache, else the catalog. 1 found. */
@@ -856,8 +906,7 @@ route_file(struct worker *w, struct http_request *r, const char *enc)
 		close(fd);
 		http_response_begin(r, 304, NULL);
 		http_response_header(r, "ETag", etag);
-		http_response_headerf(r, "Cache-Control",
-		    "public, max-age=%d, immutable", w->conf->file_max_age);
+		http_response_header(r, "Cache-Control", w->cc_file);
 		http_response_end_nobody(r);
 		return;
 	}
@@ -881,8 +930,7 @@ route_file(struct worker *w, struct http_request *r, const char *enc)
 	    "text/plain; charset=utf-8" : "application/octet-stream");
 	http_response_header(r, "ETag", etag);
 	http_response_header(r, "Last-Modified", lm);
-	http_response_headerf(r, "Cache-Control",
-	    "public, max-age=%d, immutable", w->conf->file_max_age);
+	http_response_header(r, "Cache-Control", w->cc_file);
 	http_response_header(r, "Accept-Ranges", "bytes");
 	if (rr == 1) {
 		http_response_headerf(r, "Content-Range", "bytes %llu-%llu/%llu",
@@ -993,11 +1041,11 @@ on_log(const struct http_log_entry *e, void *arg)
 {
 	struct worker *w = arg;
 
-	metrics_request(w->d->metrics, e->tag, e->status, e->bytes,
+	metrics_request(w->d->metrics, w->id, e->tag, e->status, e->bytes,
 	    e->duration_us);
 	if (!accesslog_enabled(w->d->alog))
 		return;
-	accesslog_format(&w->logbuf, e);
+	accesslog_format(&w->logbuf, e, &w->clk);
 	if (w->logbuf.len >= LOG_FLUSH_BYTES)
 		accesslog_flush(w->d->alog, &w->logbuf);
 }
@@ -1034,6 +1082,17 @@ grace_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+worker_cache_control(struct worker *w)
+{
+	snprintf(w->cc_page, sizeof(w->cc_page), "public, max-age=%d",
+	    w->conf->page_max_age);
+	snprintf(w->cc_page404, sizeof(w->cc_page404), "public, max-age=%d",
+	    w->conf->page_max_age < 60 ? w->conf->page_max_age : 60);
+	snprintf(w->cc_file, sizeof(w->cc_file), "public, max-age=%d, "
+	    "immutable", w->conf->file_max_age);
+}
+
+static void
 worker_apply_conf(struct worker *w)
 {
 	struct http_limits lim;
@@ -1046,6 +1105,7 @@ worker_apply_conf(struct worker *w)
 	http_server_set_limits(w->http, &lim);
 	w->limits = w->conf->limits;
 	w->uenv.max_upload_size = w->conf->max_upload_size;
+	worker_cache_control(w);
 }
 
 static void
@@ -1103,6 +1163,9 @@ worker_cleanup(struct worker *w)
 	if (w->dv != NULL)
 		sqlite3_finalize(w->dv);
 	w->dv = NULL;
+	if (w->ino_fd != -1)
+		close(w->ino_fd);
+	w->ino_fd = -1;
 	if (w->cat != NULL)
 		catalog_close(w->cat);
 	w->cat = NULL;
@@ -1147,11 +1210,23 @@ worker_init(struct worker *w, struct wwerr *err)
 		    sqlite3_errmsg(catalog_db(w->cat)));
 	w->conf = conf;
 	w->limits = conf->limits;
+	worker_cache_control(w);
+	w->clk.sec = -1;
+	w->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->ino_fd != -1 && inotify_add_watch(w->ino_fd, conf->datadir,
+	    IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE |
+	    IN_CLOSE_WRITE) == -1) {
+		log_warn("%s: inotify on %s (falling back to polling SQLite)",
+		    __func__, conf->datadir);
+		close(w->ino_fd);
+		w->ino_fd = -1;
+	}
 	w->uenv.store = w->store;
 	w->uenv.cat = w->cat;
 	w->uenv.limits = &w->limits;
 	w->uenv.max_upload_size = conf->max_upload_size;
 	w->uenv.metrics = w->d->metrics;
+	w->uenv.metrics_slot = w->id;
 	w->uenv.changed = worker_changed;
 	w->uenv.arg = w;
 	limits_from_conf(conf, &lim);
@@ -1257,7 +1332,7 @@ indexd_new(struct config *conf, struct indexd **out, struct wwerr *err)
 	    (d->tls = tls_load(conf->tls_cert, conf->tls_key, err)) == NULL)
 		goto fail;
 	if (page_cache_new((size_t)conf->page_cache_size, MAX_FILE_FACTS,
-	    &d->cache) == -1 || metrics_new(&d->metrics) == -1) {
+	    &d->cache) == -1 || metrics_new(d->nworkers, &d->metrics) == -1) {
 		wwerr_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1272,6 +1347,7 @@ indexd_new(struct config *conf, struct indexd **out, struct wwerr *err)
 		d->workers[i].d = d;
 		d->workers[i].id = i;
 		d->workers[i].ctl_fd = -1;
+		d->workers[i].ino_fd = -1;
 	}
 	if (indexd_bind(d, err) == -1)
 		goto fail;
