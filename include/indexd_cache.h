@@ -81,6 +81,9 @@ int	 fileinfo_get(struct page_cache *c, const char *filename,
 	    struct fileinfo *out);
 void	 fileinfo_put(struct page_cache *c, const char *filename,
 	    const struct fileinfo *fi);
+/* Many at once under one lock. */
+void	 fileinfo_put_many(struct page_cache *c, const char *const *filenames,
+	    const struct fileinfo *fi, size_t n);
 
 void	 page_cache_stats(struct page_cache *c, struct cache_stats *st);
 

@@ -329,23 +329,24 @@ fileinfo_get(struct page_cache *c, const char *filename, struct fileinfo *out)
 	return found;
 }
 
-void
-fileinfo_put(struct page_cache *c, const char *filename,
+/* Under the lock. */
+static void
+fileinfo_put_locked(struct page_cache *c, const char *filename,
     const struct fileinfo *fi)
 {
 	struct fentry *e, **head;
 	size_t len = strlen(filename);
 
-	pthread_mutex_lock(&c->mtx);
 	head = &c->fbuckets[strhash(filename) & (c->nfbuckets - 1)];
 	for (e = *head; e != NULL; e = e->next)
 		if (strcmp(e->name, filename) == 0) {
 			e->fi = *fi;
-			pthread_mutex_unlock(&c->mtx);
 			return;
 		}
-	if (c->nfiles >= c->max_files)
+	if (c->nfiles >= c->max_files) {
 		files_clear(c);
+		head = &c->fbuckets[strhash(filename) & (c->nfbuckets - 1)];
+	}
 	if ((e = malloc(sizeof(*e) + len + 1)) != NULL) {
 		e->fi = *fi;
 		memcpy(e->name, filename, len + 1);
@@ -353,6 +354,26 @@ fileinfo_put(struct page_cache *c, const char *filename,
 		*head = e;
 		c->nfiles++;
 	}
+}
+
+void
+fileinfo_put(struct page_cache *c, const char *filename,
+    const struct fileinfo *fi)
+{
+	pthread_mutex_lock(&c->mtx);
+	fileinfo_put_locked(c, filename, fi);
+	pthread_mutex_unlock(&c->mtx);
+}
+
+void
+fileinfo_put_many(struct page_cache *c, const char *const *filenames,
+    const struct fileinfo *fi, size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->mtx);
+	for (i = 0; i < n; i++)
+		fileinfo_put_locked(c, filenames[i], &fi[i]);
 	pthread_mutex_unlock(&c->mtx);
 }
 

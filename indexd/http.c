@@ -102,6 +102,7 @@ struct http_conn {
 	int		 timer_armed;
 	int		 eof;
 	int		 read_to;	/* read timeout set now, -1: none */
+	int		 corked;	/* TCP_CORK set for a file response */
 	char		 peer[INET6_ADDRSTRLEN];
 	char		*hbuf;
 	size_t		 hcap;
@@ -796,6 +797,17 @@ http_response_end_file(struct http_request *r, int fd, off_t offset,
 		close(fd);
 		return;
 	}
+	/*
+	 * Cork while a head and a file go out (nginx's tcp_nopush): the
+	 * head then shares segments with the file data instead of leaving
+	 * as a packet of its own. Uncorked when the output drains.
+	 */
+	if (!c->tls && !c->corked) {
+		int one = 1;
+		if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &one,
+		    sizeof(one)) == 0)
+			c->corked = 1;
+	}
 	if (evbuffer_add_file(bufferevent_get_output(c->bev), fd, offset,
 	    len) == -1) {
 		log_warnx("%s: evbuffer_add_file failed", __func__);
@@ -1407,7 +1419,15 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
-	conn_advance(arg);
+	struct http_conn *c = arg;
+
+	if (c->corked && evbuffer_get_length(bufferevent_get_output(bev)) ==
+	    0) {
+		int zero = 0;
+		setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+		c->corked = 0;
+	}
+	conn_advance(c);
 }
 
 static void
@@ -1569,6 +1589,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* bound what a client can make us buffer */
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 	    s->lim.max_header_size + 256 * 1024);
+	/* libevent's default is 16 KB per write: big pages and files would
+	 * take one loop iteration per 16 KB (nginx sends up to 2 MB) */
+	bufferevent_set_max_single_write(c->bev, 2 * 1024 * 1024);
+	bufferevent_set_max_single_read(c->bev, 64 * 1024);
 	wt.tv_sec = s->lim.write_timeout;
 	wt.tv_usec = 0;
 	bufferevent_set_timeouts(c->bev, NULL, &wt);

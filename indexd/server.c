@@ -278,27 +278,47 @@ worker_changed(void *arg)
 /* ------------------------------------------------------------------ */
 /* rendering */
 
+/*
+ * Rows copied out of the catalog for one render. Strings go to an arena
+ * of 64 KB chunks (pointers stay put), so a 2000-file page costs a
+ * handful of allocations instead of ten thousand.
+ */
+struct achunk {
+	struct achunk	*next;
+	size_t		 used, cap;
+	char		 data[];
+};
+
 struct filelist {
 	struct catalog_file	*v;
 	size_t			 n, cap;
 	int			 oom;
+	struct achunk		*chunks;
 };
 
 static char *
-dupornull(const char *s)
+arena_strdup(struct filelist *l, const char *s)
 {
-	return s ? strdup(s) : NULL;
-}
+	struct achunk *c = l->chunks;
+	size_t len;
 
-static void
-file_copy_free(struct catalog_file *f)
-{
-	free(f->project);
-	free(f->project_display);
-	free(f->version);
-	free(f->filename);
-	free(f->requires_python);
-	free(f->yanked_reason);
+	if (s == NULL)
+		return NULL;
+	len = strlen(s) + 1;
+	if (c == NULL || c->cap - c->used < len) {
+		size_t cap = len > 65536 ? len : 65536;
+		if ((c = malloc(sizeof(*c) + cap)) == NULL) {
+			l->oom = 1;
+			return NULL;
+		}
+		c->used = 0;
+		c->cap = cap;
+		c->next = l->chunks;
+		l->chunks = c;
+	}
+	memcpy(c->data + c->used, s, len);
+	c->used += len;
+	return c->data + c->used - len;
 }
 
 static int
@@ -318,7 +338,7 @@ collect_file(const struct catalog_file *f, void *arg)
 		l->v = nv;
 		l->cap = ncap;
 	}
-	c = &l->v[l->n];
+	c = &l->v[l->n++];
 	memset(c, 0, sizeof(*c));
 	c->id = f->id;
 	c->kind = f->kind;
@@ -329,28 +349,22 @@ collect_file(const struct catalog_file *f, void *arg)
 	c->has_metadata = f->has_metadata;
 	c->upload_time_us = f->upload_time_us;
 	c->yanked = f->yanked;
-	c->project = dupornull(f->project);
-	c->version = dupornull(f->version);
-	c->filename = dupornull(f->filename);
-	c->requires_python = dupornull(f->requires_python);
-	c->yanked_reason = dupornull(f->yanked_reason);
-	l->n++;
-	if (c->filename == NULL || c->version == NULL ||
-	    (f->requires_python && !c->requires_python) ||
-	    (f->yanked_reason && !c->yanked_reason)) {
-		l->oom = 1;
-		return 1;
-	}
-	return 0;
+	c->version = arena_strdup(l, f->version ? f->version : "");
+	c->filename = arena_strdup(l, f->filename ? f->filename : "");
+	c->requires_python = arena_strdup(l, f->requires_python);
+	c->yanked_reason = arena_strdup(l, f->yanked_reason);
+	return l->oom;
 }
 
 static void
 filelist_free(struct filelist *l)
 {
-	size_t i;
+	struct achunk *c, *next;
 
-	for (i = 0; i < l->n; i++)
-		file_copy_free(&l->v[i]);
+	for (c = l->chunks; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
 	free(l->v);
 }
 
@@ -386,16 +400,48 @@ remember_file(struct worker *w, const struct catalog_file *f)
 	fileinfo_put(w->d->cache, f->filename, &fi);
 }
 
-/* Render and cache both forms; return the one asked for (referenced). */
+static void
+remember_files(struct worker *w, const struct filelist *l)
+{
+	const char **names;
+	struct fileinfo *fi;
+	size_t i, n = 0;
+
+	names = calloc(l->n, sizeof(*names));
+	fi = calloc(l->n, sizeof(*fi));
+	if (names == NULL || fi == NULL) {
+		free(names);
+		free(fi);
+		return;
+	}
+	for (i = 0; i < l->n; i++) {
+		const struct catalog_file *f = &l->v[i];
+
+		fi[n].size = f->size;
+		if (hex_to_bin(f->sha256, fi[n].sha256) == -1)
+			continue;
+		fi[n].has_metadata = render_has_metadata(f) &&
+		    hex_to_bin(f->metadata_sha256, fi[n].metadata_sha256) == 0;
+		names[n++] = f->filename;
+	}
+	fileinfo_put_many(w->d->cache, names, fi, n);
+	free(names);
+	free(fi);
+}
+
+/*
+ * Render one form of a project page and cache it (the other form is
+ * rendered when first asked for: most clients only ever want one).
+ */
 static struct page *
 render_project_pages(struct worker *w, const char *name, int64_t pgen,
     int json, int *status)
 {
 	struct filelist l;
 	struct wwerr err;
-	struct page *html = NULL, *js = NULL;
+	struct page *p = NULL;
 	char key[NAME_MAX_LEN + 8];
-	size_t i;
+	int rc;
 
 	memset(&l, 0, sizeof(l));
 	if (catalog_foreach_file(w->cat, name, collect_file, &l, &err) == -1) {
@@ -408,38 +454,23 @@ render_project_pages(struct worker *w, const char *name, int64_t pgen,
 		goto fail;
 	}
 	buf_reset(&w->scratch);
-	if (render_project_html(&w->scratch, name, l.v, l.n) == -1 ||
-	    (html = page_new(w->scratch.ptr, w->scratch.len, pgen)) == NULL) {
+	rc = json ? render_project_json(&w->scratch, name, l.v, l.n) :
+	    render_project_html(&w->scratch, name, l.v, l.n);
+	if (rc == -1 || (p = page_new(w->scratch.ptr, w->scratch.len,
+	    pgen)) == NULL) {
 		*status = 500;
 		goto fail;
 	}
 	buf_reset(&w->scratch);
-	if (render_project_json(&w->scratch, name, l.v, l.n) == -1 ||
-	    (js = page_new(w->scratch.ptr, w->scratch.len, pgen)) == NULL) {
-		*status = 500;
-		goto fail;
-	}
-	buf_reset(&w->scratch);
-	page_set_checked(html, w->gen);
-	page_set_checked(js, w->gen);
-	snprintf(key, sizeof(key), "h:%s", name);
-	page_cache_put(w->d->cache, key, html);
-	snprintf(key, sizeof(key), "j:%s", name);
-	page_cache_put(w->d->cache, key, js);
+	page_set_checked(p, w->gen);
+	snprintf(key, sizeof(key), "%c:%s", json ? 'j' : 'h', name);
+	page_cache_put(w->d->cache, key, p);
 	page_cache_count_render(w->d->cache);
-	for (i = 0; i < l.n; i++)
-		remember_file(w, &l.v[i]);
+	remember_files(w, &l);
 	filelist_free(&l);
-	if (json) {
-		page_unref(html);
-		return js;
-	}
-	page_unref(js);
-	return html;
+	return p;
 fail:
 	buf_reset(&w->scratch);
-	page_unref(html);
-	page_unref(js);
 	filelist_free(&l);
 	return NULL;
 }
