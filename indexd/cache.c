@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct fentry {
 
 struct page_cache {
 	pthread_mutex_t	 mtx;
+	char		*tmpdir;
 	size_t		 max_bytes;
 	size_t		 bytes;
 	size_t		 npages;
@@ -49,12 +51,17 @@ strhash(const char *s)
 }
 
 int
-page_cache_new(size_t max_bytes, size_t max_files, struct page_cache **out)
+page_cache_new(size_t max_bytes, size_t max_files, const char *tmpdir,
+    struct page_cache **out)
 {
 	struct page_cache *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
+	if (tmpdir != NULL && (c->tmpdir = strdup(tmpdir)) == NULL) {
+		free(c);
+		return -1;
+	}
 	pthread_mutex_init(&c->mtx, NULL);
 	c->max_bytes = max_bytes;
 	c->max_files = max_files;
@@ -65,6 +72,7 @@ page_cache_new(size_t max_bytes, size_t max_files, struct page_cache **out)
 	if (c->buckets == NULL || c->fbuckets == NULL) {
 		free(c->buckets);
 		free(c->fbuckets);
+		free(c->tmpdir);
 		free(c);
 		return -1;
 	}
@@ -72,8 +80,20 @@ page_cache_new(size_t max_bytes, size_t max_files, struct page_cache **out)
 	return 0;
 }
 
+static int
+page_file(struct page_cache *c)
+{
+	int fd = -1;
+
+	if (c != NULL && c->tmpdir != NULL)
+		fd = open(c->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd == -1)
+		fd = memfd_create("indexd-page", MFD_CLOEXEC);
+	return fd;
+}
+
 struct page *
-page_new(const void *body, size_t len, int64_t gen)
+page_new(struct page_cache *c, const void *body, size_t len, int64_t gen)
 {
 	unsigned char d[HASH_SHA256_LEN];
 	char hex[HASH_SHA256_LEN * 2 + 1];
@@ -82,22 +102,21 @@ page_new(const void *body, size_t len, int64_t gen)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->fd = -1;
-	if (len >= PAGE_FD_MIN && (p->fd = memfd_create("indexd-page",
-	    MFD_CLOEXEC)) != -1) {
-		const char *c = body;
+	if (len >= PAGE_FD_MIN && (p->fd = page_file(c)) != -1) {
+		const char *b = body;
 		size_t left = len;
 		ssize_t n;
 
 		while (left > 0) {
-			n = write(p->fd, c, left);
+			n = write(p->fd, b, left);
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (n <= 0)
 				break;
-			c += n;
+			b += n;
 			left -= (size_t)n;
 		}
-		if (left > 0) {		/* tmpfs full: keep it in memory */
+		if (left > 0) {		/* disk full: keep it in memory */
 			close(p->fd);
 			p->fd = -1;
 		}
@@ -401,6 +420,7 @@ page_cache_free(struct page_cache *c)
 	files_clear(c);
 	free(c->buckets);
 	free(c->fbuckets);
+	free(c->tmpdir);
 	pthread_mutex_destroy(&c->mtx);
 	free(c);
 }

@@ -1492,7 +1492,8 @@ conn_arm_timer(struct http_conn *c, int secs)
 static void
 server_check_drained(struct http_server *s)
 {
-	if (s->draining && s->nconns == 0 && s->drained != NULL) {
+	if (s->draining && __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) == 0 &&
+	    s->drained != NULL) {
 		void (*done)(void *) = s->drained;
 		s->drained = NULL;
 		done(s->drained_arg);
@@ -1508,7 +1509,7 @@ conn_free(struct http_conn *c)
 	if (c->req.parsed && !c->req.logged)
 		request_log(c);
 	TAILQ_REMOVE(&s->conns, c, entry);
-	s->nconns--;
+	__atomic_sub_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
 	if (!c->reject)
 		__atomic_sub_fetch(&s->cl->current, 1, __ATOMIC_RELAXED);
 	event_free(c->timer);
@@ -1540,7 +1541,14 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct http_listener *hl = arg;
-	struct http_server *s = hl->srv;
+
+	http_server_adopt(hl->srv, fd, sa, hl->tls);
+}
+
+void
+http_server_adopt(struct http_server *s, int fd, const struct sockaddr *sa,
+    int tls)
+{
 	struct http_conn *c;
 	struct timeval wt;
 	int one = 1, cur, reject = 0;
@@ -1549,7 +1557,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	cur = __atomic_add_fetch(&s->cl->current, 1, __ATOMIC_RELAXED);
 	if (cur > s->cl->max) {
 		__atomic_sub_fetch(&s->cl->current, 1, __ATOMIC_RELAXED);
-		if (s->nconns >= s->cl->max + HTTP_REJECT_EXTRA) {
+		if (__atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
+		    s->cl->max + HTTP_REJECT_EXTRA) {
 			close(fd);
 			return;
 		}
@@ -1566,7 +1575,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	    sizeof(*c->req.hdrs))) == NULL)
 		goto fail;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (hl->tls && !reject) {
+	if (tls && !reject) {
 		if (s->tls == NULL || (ssl = SSL_new(s->tls)) == NULL)
 			goto fail;
 		c->tls = 1;
@@ -1599,7 +1608,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->read_to = -1;
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&s->conns, c, entry);
-	s->nconns++;
+	__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
 	c->phase = PH_HEAD;
 	if (reject) {
 		c->req.keepalive = 0;
@@ -1741,7 +1750,7 @@ http_server_drain(struct http_server *s, void (*done)(void *), void *arg)
 int
 http_server_nconns(const struct http_server *s)
 {
-	return s->nconns;
+	return __atomic_load_n(&s->nconns, __ATOMIC_RELAXED);
 }
 
 void

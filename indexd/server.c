@@ -1,9 +1,11 @@
 /*
- * server.c: the indexd process. The main thread binds the listeners, then
- * runs only signal handling; N worker threads each run an event loop with
- * their own catalog connection and their own SO_REUSEPORT sockets, so the
- * kernel spreads connections and nothing on the request path is shared
- * but the (locked) page cache and atomic counters.
+ * server.c: the indexd process. The main thread owns the listening
+ * sockets and the signals: it accepts each connection and hands it to the
+ * worker with the fewest connections (SO_REUSEPORT's hashing left one
+ * worker with clearly more of a benchmark's keep-alive connections, which
+ * cost ~25% on big responses). N worker threads each run an event loop
+ * with their own catalog connection; nothing on the request path is
+ * shared but the (locked) page cache.
  *
  * Freshness without per-request SQL: each request steps a prepared
  * "PRAGMA data_version" (which changes when another connection commits);
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sqlite3.h>
@@ -56,6 +59,7 @@
 
 #define CTL_RELOAD		0x1
 #define CTL_DRAIN		0x2
+#define CTL_ADOPT		0x4
 
 struct worker {
 	struct indexd		*d;
@@ -72,9 +76,10 @@ struct worker {
 	uint64_t		 lw_last;
 	int64_t			 gen;
 	int			 synced;
-	int			 lfds[CONFIG_MAX_LISTEN];
-	int			 ltls[CONFIG_MAX_LISTEN];
-	size_t			 nlfds;
+	pthread_mutex_t		 qmtx;		/* handed-over connections */
+	struct handoff		*q;
+	size_t			 qn, qcap;
+	int			 pending;	/* atomic: queued, not adopted */
 	int			 ctl_fd;
 	unsigned		 ctl;		/* atomic CTL_* bits */
 	struct event		*ctl_ev;
@@ -89,6 +94,19 @@ struct worker {
 	char			 cc_page[64];	/* Cache-Control values */
 	char			 cc_page404[64];
 	char			 cc_file[80];
+};
+
+struct handoff {
+	int			 fd;
+	int			 tls;
+	struct sockaddr_storage	 ss;
+};
+
+struct listen_slot {
+	struct indexd		*d;
+	int			 fd;
+	int			 tls;
+	struct evconnlistener	*l;
 };
 
 struct oldconf {
@@ -109,6 +127,9 @@ struct indexd {
 	int64_t			 start_time;
 	int			 nworkers;
 	struct worker		*workers;
+	struct listen_slot	 lsn[CONFIG_MAX_LISTEN];
+	size_t			 nlsn;
+	struct event_base	*base;		/* main thread: accept, signals */
 };
 
 /* ------------------------------------------------------------------ */
@@ -456,7 +477,8 @@ render_project_pages(struct worker *w, const char *name, int64_t pgen,
 	buf_reset(&w->scratch);
 	rc = json ? render_project_json(&w->scratch, name, l.v, l.n) :
 	    render_project_html(&w->scratch, name, l.v, l.n);
-	if (rc == -1 || (p = page_new(w->scratch.ptr, w->scratch.len,
+	if (rc == -1 || (p = page_new(w->d->cache, w->scratch.ptr,
+	    w->scratch.len,
 	    pgen)) == NULL) {
 		*status = 500;
 		goto fail;
@@ -581,11 +603,13 @@ index_page(struct worker *w, int json, int *status)
 	}
 	buf_reset(&w->scratch);
 	if (render_index_html(&w->scratch, l.v, l.n) == -1 ||
-	    (html = page_new(w->scratch.ptr, w->scratch.len, w->gen)) == NULL)
+	    (html = page_new(w->d->cache, w->scratch.ptr, w->scratch.len,
+	    w->gen)) == NULL)
 		goto oom;
 	buf_reset(&w->scratch);
 	if (render_index_json(&w->scratch, l.v, l.n) == -1 ||
-	    (js = page_new(w->scratch.ptr, w->scratch.len, w->gen)) == NULL)
+	    (js = page_new(w->d->cache, w->scratch.ptr, w->scratch.len,
+	    w->gen)) == NULL)
 		goto oom;
 	buf_reset(&w->scratch);
 	page_cache_put(w->d->cache, "h:", html);
@@ -1139,6 +1163,27 @@ worker_apply_conf(struct worker *w)
 	worker_cache_control(w);
 }
 
+/* Take the connections the main thread queued for this worker. */
+static void
+worker_adopt(struct worker *w)
+{
+	struct handoff *q;
+	size_t n, i;
+
+	pthread_mutex_lock(&w->qmtx);
+	q = w->q;
+	n = w->qn;
+	w->q = NULL;
+	w->qn = w->qcap = 0;
+	pthread_mutex_unlock(&w->qmtx);
+	for (i = 0; i < n; i++) {
+		http_server_adopt(w->http, q[i].fd,
+		    (const struct sockaddr *)&q[i].ss, q[i].tls);
+		__atomic_sub_fetch(&w->pending, 1, __ATOMIC_RELAXED);
+	}
+	free(q);
+}
+
 static void
 ctl_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1152,6 +1197,8 @@ ctl_cb(evutil_socket_t fd, short what, void *arg)
 	bits = __atomic_exchange_n(&w->ctl, 0, __ATOMIC_ACQ_REL);
 	if (bits & CTL_RELOAD)
 		worker_apply_conf(w);
+	if (bits & CTL_ADOPT)
+		worker_adopt(w);
 	if (bits & CTL_DRAIN) {
 		if (w->grace_ev == NULL) {
 			w->grace_ev = evtimer_new(w->base, grace_cb, w);
@@ -1209,10 +1256,12 @@ worker_cleanup(struct worker *w)
 	if (w->ctl_fd != -1)
 		close(w->ctl_fd);
 	w->ctl_fd = -1;
-	for (i = 0; i < w->nlfds; i++)
-		if (w->lfds[i] != -1)
-			close(w->lfds[i]);
-	w->nlfds = 0;
+	for (i = 0; i < w->qn; i++)
+		close(w->q[i].fd);
+	free(w->q);
+	w->q = NULL;
+	w->qn = 0;
+	pthread_mutex_destroy(&w->qmtx);
 }
 
 /* Everything a worker needs, set up in the main thread (errors fatal). */
@@ -1223,7 +1272,6 @@ worker_init(struct worker *w, struct wwerr *err)
 	struct http_limits lim;
 	struct timeval ft = { 0, LOG_FLUSH_MS * 1000 };
 	const struct config *conf = w->d->conf;
-	size_t i;
 
 	w->ctl_fd = -1;
 	buf_init(&w->logbuf, 1024 * 1024);
@@ -1268,13 +1316,6 @@ worker_init(struct worker *w, struct wwerr *err)
 	if (http_server_new(w->base, &lim, &cb, &w->d->cl, &w->http) == -1)
 		return wwerr_set(err, ENOMEM, "http_server_new failed");
 	http_server_set_tls(w->http, w->d->tls);
-	for (i = 0; i < w->nlfds; i++) {
-		int fd = w->lfds[i];
-		w->lfds[i] = -1;
-		if (http_server_listen_fd(w->http, fd, w->ltls[i]) == -1)
-			return wwerr_set(err, EIO, "cannot listen");
-	}
-	w->nlfds = 0;
 	if ((w->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return wwerr_set(err, errno, "eventfd: %s", strerror(errno));
 	w->ctl_ev = event_new(w->base, w->ctl_fd, EV_READ | EV_PERSIST,
@@ -1319,23 +1360,21 @@ indexd_bind(struct indexd *d, struct wwerr *err)
 	const struct config *conf = d->conf;
 	char ebuf[512], port[16];
 	size_t i;
-	int k, fd;
+	int fd;
 
 	for (i = 0; i < conf->nlisten; i++) {
 		const struct config_listen *l = &conf->listen[i];
 
-		util_strlcpy(port, l->port, sizeof(port));
-		for (k = 0; k < d->nworkers; k++) {
-			ebuf[0] = '\0';
-			fd = http_bind(l->host, port, d->nworkers > 1, 1024,
-			    port, sizeof(port), ebuf, sizeof(ebuf));
-			if (fd == -1)
-				return wwerr_set(err, EADDRINUSE, "%s: listen "
-				    "%s", conf->path, ebuf);
-			d->workers[k].lfds[d->workers[k].nlfds] = fd;
-			d->workers[k].ltls[d->workers[k].nlfds] = l->tls;
-			d->workers[k].nlfds++;
-		}
+		ebuf[0] = '\0';
+		fd = http_bind(l->host, l->port, 0, 1024, port, sizeof(port),
+		    ebuf, sizeof(ebuf));
+		if (fd == -1)
+			return wwerr_set(err, EADDRINUSE, "%s: listen %s",
+			    conf->path, ebuf);
+		d->lsn[d->nlsn].d = d;
+		d->lsn[d->nlsn].fd = fd;
+		d->lsn[d->nlsn].tls = l->tls;
+		d->nlsn++;
 		log_info("listening on %s:%s%s", l->host, port,
 		    l->tls ? " (tls)" : "");
 	}
@@ -1346,6 +1385,7 @@ int
 indexd_new(struct config *conf, struct indexd **out, struct wwerr *err)
 {
 	struct indexd *d;
+	char tmpdir[1100];
 	int i;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
@@ -1362,8 +1402,11 @@ indexd_new(struct config *conf, struct indexd **out, struct wwerr *err)
 	if (conf->tls_cert[0] != '\0' &&
 	    (d->tls = tls_load(conf->tls_cert, conf->tls_key, err)) == NULL)
 		goto fail;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", conf->datadir);
+	if (util_mkdirs(tmpdir, 0700) == -1)
+		log_warn("%s: %s", __func__, tmpdir);
 	if (page_cache_new((size_t)conf->page_cache_size, MAX_FILE_FACTS,
-	    &d->cache) == -1 || metrics_new(d->nworkers, &d->metrics) == -1) {
+	    tmpdir, &d->cache) == -1 || metrics_new(d->nworkers, &d->metrics) == -1) {
 		wwerr_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1379,6 +1422,7 @@ indexd_new(struct config *conf, struct indexd **out, struct wwerr *err)
 		d->workers[i].id = i;
 		d->workers[i].ctl_fd = -1;
 		d->workers[i].ino_fd = -1;
+		pthread_mutex_init(&d->workers[i].qmtx, NULL);
 	}
 	if (indexd_bind(d, err) == -1)
 		goto fail;
@@ -1450,40 +1494,135 @@ indexd_reload(struct indexd *d)
 	log_info("reloaded");
 }
 
+/* The least busy worker gets the connection. */
+static void
+main_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listen_slot *ls = arg;
+	struct indexd *d = ls->d;
+	struct worker *w = &d->workers[0];
+	struct handoff *h;
+	int i, load, best = -1;
+
+	for (i = 0; i < d->nworkers; i++) {
+		load = http_server_nconns(d->workers[i].http) +
+		    __atomic_load_n(&d->workers[i].pending, __ATOMIC_RELAXED);
+		if (best == -1 || load < best) {
+			best = load;
+			w = &d->workers[i];
+		}
+	}
+	pthread_mutex_lock(&w->qmtx);
+	if (w->qn == w->qcap) {
+		size_t ncap = w->qcap ? w->qcap * 2 : 16;
+		struct handoff *nq = reallocarray(w->q, ncap, sizeof(*nq));
+		if (nq == NULL) {
+			pthread_mutex_unlock(&w->qmtx);
+			close(fd);
+			return;
+		}
+		w->q = nq;
+		w->qcap = ncap;
+	}
+	h = &w->q[w->qn++];
+	h->fd = fd;
+	h->tls = ls->tls;
+	memset(&h->ss, 0, sizeof(h->ss));
+	memcpy(&h->ss, sa, (size_t)salen < sizeof(h->ss) ? (size_t)salen :
+	    sizeof(h->ss));
+	__atomic_add_fetch(&w->pending, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&w->qmtx);
+	worker_post(w, CTL_ADOPT);
+}
+
+static void
+main_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	log_warn("%s: accept", __func__);
+}
+
+static void
+stop_listening(struct indexd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nlsn; i++) {
+		if (d->lsn[i].l != NULL)
+			evconnlistener_free(d->lsn[i].l);	/* closes fd */
+		else if (d->lsn[i].fd != -1)
+			close(d->lsn[i].fd);
+		d->lsn[i].l = NULL;
+		d->lsn[i].fd = -1;
+	}
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct indexd *d = arg;
+
+	if (sig == SIGHUP) {
+		indexd_reload(d);
+		return;
+	}
+	log_info("%s: finishing requests in flight",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	stop_listening(d);
+	event_base_loopexit(d->base, NULL);
+}
+
 int
 indexd_run(struct indexd *d)
 {
+	struct event *sigs[3] = { NULL, NULL, NULL };
+	static const int signos[3] = { SIGHUP, SIGTERM, SIGINT };
 	sigset_t set, old;
-	int i, sig;
+	size_t k;
+	int i, rc = 0;
 
-	/* Workers must not take signals: the main thread waits for them. */
+	/* Workers must not take signals: the main thread handles them. */
 	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	for (i = 0; i < 3; i++)
+		sigaddset(&set, signos[i]);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	for (i = 0; i < d->nworkers; i++) {
+	if ((d->base = event_base_new()) == NULL) {
+		log_warnx("event_base_new failed");
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
+	for (i = 0; i < 3; i++)
+		if ((sigs[i] = evsignal_new(d->base, signos[i], signal_cb,
+		    d)) == NULL || evsignal_add(sigs[i], NULL) == -1) {
+			log_warnx("cannot handle signal %d", signos[i]);
+			rc = 1;
+		}
+	for (k = 0; k < d->nlsn && rc == 0; k++) {
+		d->lsn[k].l = evconnlistener_new(d->base, main_accept_cb,
+		    &d->lsn[k], LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+		    0, d->lsn[k].fd);
+		if (d->lsn[k].l == NULL) {
+			log_warnx("cannot listen on socket %d", d->lsn[k].fd);
+			rc = 1;
+			break;
+		}
+		evconnlistener_set_error_cb(d->lsn[k].l, main_accept_error_cb);
+	}
+	for (i = 0; i < d->nworkers && rc == 0; i++) {
 		if (pthread_create(&d->workers[i].thread, NULL, worker_main,
 		    &d->workers[i]) != 0) {
 			log_warnx("cannot start worker %d", i);
+			rc = 1;
 			break;
 		}
 		d->workers[i].started = 1;
 	}
-	if (i == d->nworkers) {
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0) {
 		log_info("ready: %d worker(s)", d->nworkers);
-		for (;;) {
-			if (sigwait(&set, &sig) != 0)
-				continue;
-			if (sig == SIGHUP) {
-				indexd_reload(d);
-				continue;
-			}
-			log_info("%s: finishing requests in flight",
-			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			break;
-		}
+		event_base_dispatch(d->base);
 	}
+	stop_listening(d);
 	for (i = 0; i < d->nworkers; i++)
 		if (d->workers[i].started)
 			worker_post(&d->workers[i], CTL_DRAIN);
@@ -1492,9 +1631,13 @@ indexd_run(struct indexd *d)
 			pthread_join(d->workers[i].thread, NULL);
 			d->workers[i].started = 0;
 		}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (i = 0; i < 3; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	event_base_free(d->base);
+	d->base = NULL;
 	log_info("stopped");
-	return 0;
+	return rc;
 }
 
 void
@@ -1505,6 +1648,7 @@ indexd_free(struct indexd *d)
 
 	if (d == NULL)
 		return;
+	stop_listening(d);
 	if (d->workers != NULL)
 		for (i = 0; i < d->nworkers; i++)
 			worker_cleanup(&d->workers[i]);
