@@ -108,6 +108,7 @@ struct http_conn {
 	size_t		 hcap;
 	char		*pathbuf;
 	size_t		 pcap;
+	struct evbuffer	*stage;		/* a response before it is sent */
 	struct buf	 rh;		/* response head being built */
 	struct http_request req;
 	TAILQ_ENTRY(http_conn) entry;
@@ -142,6 +143,7 @@ static void	conn_free(struct http_conn *c);
 static void	conn_arm_timer(struct http_conn *c, int secs);
 static void	request_finish(struct http_conn *c);
 static void	conn_set_timeouts(struct http_conn *c, int read_secs);
+static void	request_log(struct http_conn *c);
 
 /* ------------------------------------------------------------------ */
 /* pure helpers */
@@ -696,7 +698,7 @@ static int
 response_head(struct http_request *r, int has_len, uint64_t len)
 {
 	struct http_conn *c = r->conn;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = c->stage;
 	int rc = 0;
 
 	if (!r->keepalive || c->srv->draining || c->reject)
@@ -749,24 +751,69 @@ response_check(struct http_request *r)
 	return 0;
 }
 
-void
-http_response_end(struct http_request *r, const void *body, size_t len)
+/*
+ * Send what the response staged, right now if the socket takes it: a
+ * response that fits the socket buffer then costs one writev (or writev +
+ * sendfile) and no wait for writability, no epoll changes. Whatever is
+ * left goes to the bufferevent, which finishes it when writable. TLS
+ * always goes through the bufferevent (it encrypts).
+ */
+static void
+conn_flush(struct http_conn *c)
 {
-	struct http_conn *c = r->conn;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int zero = 0;
 
+	if (evbuffer_get_length(c->stage) == 0)
+		return;
+	if (!c->tls && evbuffer_get_length(out) == 0) {
+		while (evbuffer_get_length(c->stage) > 0)
+			if (evbuffer_write(c->stage, c->fd) <= 0)
+				break;	/* EAGAIN or error: the bev sees it */
+		if (evbuffer_get_length(c->stage) == 0 && c->corked) {
+			setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &zero,
+			    sizeof(zero));
+			c->corked = 0;
+		}
+	}
+	if (evbuffer_get_length(c->stage) > 0)
+		evbuffer_add_buffer(out, c->stage);
+}
+
+/*
+ * Account for the response (access log, metrics) before its bytes leave:
+ * a client that has read it may look at /metrics at once.
+ */
+static void
+response_done(struct http_request *r)
+{
+	request_log(r->conn);
+	conn_flush(r->conn);
+}
+
+static void
+response_end(struct http_request *r, const void *body, size_t len)
+{
 	if (response_check(r) == -1)
 		return;
 	if (response_head(r, 1, len) == -1)
 		return;
 	if (r->method != HTTP_M_HEAD && len > 0) {
-		evbuffer_add(bufferevent_get_output(c->bev), body, len);
+		evbuffer_add(r->conn->stage, body, len);
 		r->bytes += len;
 		r->body_bytes += len;
 	}
 }
 
 void
-http_response_end_ref(struct http_request *r, const void *body, size_t len,
+http_response_end(struct http_request *r, const void *body, size_t len)
+{
+	response_end(r, body, len);
+	response_done(r);
+}
+
+static void
+response_end_ref(struct http_request *r, const void *body, size_t len,
     void (*cleanup)(const void *, size_t, void *), void *arg)
 {
 	struct http_conn *c = r->conn;
@@ -776,7 +823,7 @@ http_response_end_ref(struct http_request *r, const void *body, size_t len,
 		cleanup(body, len, arg);
 		return;
 	}
-	if (evbuffer_add_reference(bufferevent_get_output(c->bev), body, len,
+	if (evbuffer_add_reference(c->stage, body, len,
 	    cleanup, arg) == -1) {
 		cleanup(body, len, arg);
 		r->close = 1;
@@ -787,8 +834,15 @@ http_response_end_ref(struct http_request *r, const void *body, size_t len,
 }
 
 void
-http_response_end_file(struct http_request *r, int fd, off_t offset,
-    off_t len)
+http_response_end_ref(struct http_request *r, const void *body, size_t len,
+    void (*cleanup)(const void *, size_t, void *), void *arg)
+{
+	response_end_ref(r, body, len, cleanup, arg);
+	response_done(r);
+}
+
+static void
+response_end_file(struct http_request *r, int fd, off_t offset, off_t len)
 {
 	struct http_conn *c = r->conn;
 
@@ -808,8 +862,7 @@ http_response_end_file(struct http_request *r, int fd, off_t offset,
 		    sizeof(one)) == 0)
 			c->corked = 1;
 	}
-	if (evbuffer_add_file(bufferevent_get_output(c->bev), fd, offset,
-	    len) == -1) {
+	if (evbuffer_add_file(c->stage, fd, offset, len) == -1) {
 		log_warnx("%s: evbuffer_add_file failed", __func__);
 		close(fd);
 		r->close = 1;	/* the head promised bytes we cannot send */
@@ -820,11 +873,20 @@ http_response_end_file(struct http_request *r, int fd, off_t offset,
 }
 
 void
+http_response_end_file(struct http_request *r, int fd, off_t offset,
+    off_t len)
+{
+	response_end_file(r, fd, offset, len);
+	response_done(r);
+}
+
+void
 http_response_end_nobody(struct http_request *r)
 {
 	if (response_check(r) == -1)
 		return;
 	response_head(r, 0, 0);
+	response_done(r);
 }
 
 void
@@ -1517,6 +1579,8 @@ conn_free(struct http_conn *c)
 	free(c->hbuf);
 	free(c->pathbuf);
 	free(c->req.hdrs);
+	if (c->stage != NULL)
+		evbuffer_free(c->stage);
 	buf_free(&c->rh);
 	free(c);
 	server_check_drained(s);
@@ -1586,6 +1650,15 @@ http_server_adopt(struct http_server *s, int fd, const struct sockaddr *sa,
 		    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		goto fail;
+	if ((c->stage = evbuffer_new()) == NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		fd = -1;
+		goto fail;
+	}
+	/* so that files added to it go out with sendfile */
+	if (!c->tls)
+		evbuffer_set_flags(c->stage, EVBUFFER_FLAG_DRAINS_TO_FD);
 	if ((c->timer = evtimer_new(s->base, conn_timer_cb, c)) == NULL) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
@@ -1627,6 +1700,8 @@ http_server_adopt(struct http_server *s, int fd, const struct sockaddr *sa,
 fail:
 	log_warnx("%s: cannot set up a connection from fd %d", __func__, fd);
 	if (c != NULL) {
+		if (c->stage != NULL)
+			evbuffer_free(c->stage);
 		free(c->req.hdrs);
 		buf_free(&c->rh);
 		if (c->bev != NULL)
