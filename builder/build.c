@@ -34,11 +34,14 @@
 #include "jobs.h"
 #include "log.h"
 #include "policy.h"
+#include "reconcile.h"
 #include "retag.h"
 #include "store.h"
 #include "upstream.h"
 #include "util.h"
+#include "tags.h"
 #include "verify.h"
+#include "version.h"
 #include "wheelname.h"
 
 /* How much of the container's output is read back for classification. */
@@ -331,6 +334,7 @@ interrupted(struct run *r, struct wwerr *err)
 	engine_set_timeouts(r->env->engine, 3000, 10000);
 	if (r->cid[0] != '\0')
 		engine_container_remove(r->env->engine, r->cid, NULL);
+	r->cid[0] = '\0';
 	memset(&j, 0, sizeof(j));
 	rc = jobs_get(r->env->jobs, r->job->id, &j, err);
 	if (rc == -1) {
@@ -400,6 +404,149 @@ mkdir_in(char *out, size_t outlen, const char *parent, const char *name,
 	if (mkdir(out, (mode_t)mode) == -1 && errno != EEXIST)
 		return -1;
 	return 0;
+}
+
+/* ---- already built? ---- */
+
+struct have {
+	const struct target_env	*env;
+	const struct tagset	*supported;
+	struct version		*want;
+	char			 filename[256];
+	char			 origin[128];
+	int			 rank;
+};
+
+static int
+have_cb(const struct catalog_file *f, void *arg)
+{
+	struct have *h = arg;
+	struct version *v;
+	int rank, same;
+
+	if (f->kind != 'w' || f->yanked || f->python_tag == NULL ||
+	    f->abi_tag == NULL || f->platform_tag == NULL ||
+	    version_parse(f->version, &v) == -1)
+		return 0;
+	same = version_cmp(v, h->want) == 0;
+	version_free(v);
+	if (!same)
+		return 0;
+	rank = tags_rank(h->env, h->supported, f->python_tag, f->abi_tag,
+	    f->platform_tag);
+	if (rank >= 0 && (h->filename[0] == '\0' || rank < h->rank)) {
+		h->rank = rank;
+		util_strlcpy(h->filename, f->filename, sizeof(h->filename));
+		util_strlcpy(h->origin, f->origin ? f->origin : "",
+		    sizeof(h->origin));
+	}
+	return 0;
+}
+
+/*
+ * A job queued while another target's build of the same release was
+ * running may find its wheel made meanwhile: a pure (py3-none-any) or
+ * abi3 wheel installs on this target too. Then there is nothing to build.
+ * Rebuilds (a build number) always build. 1 done, 0 build it, -1 error.
+ */
+static int
+already_built(struct run *r, struct wwerr *err)
+{
+	struct target_env env;
+	struct tagset supported = { NULL, 0 };
+	struct have h;
+	struct wwerr terr;
+	int ret = 0;
+
+	if (r->job->build_number > 0 ||
+	    reconcile_target_env(r->env->target, &env, &terr) == -1 ||
+	    tags_supported(&env, &supported) == -1)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.env = &env;
+	h.supported = &supported;
+	if (version_parse(r->job->version, &h.want) == -1)
+		goto out;
+	if (catalog_foreach_file(r->env->catalog, r->job->project, have_cb,
+	    &h, &terr) == -1 || h.filename[0] == '\0')
+		goto out;
+	logline(r, "%s (from %s) is already in the catalog and installs on "
+	    "target %s: nothing to build", h.filename, h.origin,
+	    r->env->target->name);
+	if (jobs_succeed(r->env->jobs, r->job->id, h.filename, 0, err) == -1 &&
+	    err->code != JOBS_E_STATE) {
+		err->code = BUILD_E_DB;
+		ret = -1;
+		goto out;
+	}
+	log_info("job %lld (%s %s, %s): satisfied by %s", (long long)r->job->id,
+	    r->job->project, r->job->version, r->job->target, h.filename);
+	ret = 1;
+out:
+	version_free(h.want);
+	tagset_free(&supported);
+	return ret;
+}
+
+struct earlier {
+	int64_t	 id;
+	int64_t	 found;
+};
+
+static int
+earlier_cb(const struct job *j, void *arg)
+{
+	struct earlier *e = arg;
+
+	if (j->id < e->id) {
+		e->found = j->id;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Wait while an earlier job of the same release runs for another target:
+ * the wheel it makes may serve this target too (pure, abi3). Ordering by
+ * job id means two jobs never wait for each other. 1 when the release
+ * turned out built, 0 to build, -1 error or cancelled (ret set).
+ */
+static int
+wait_for_sibling(struct run *r, int *ret, struct wwerr *err)
+{
+	struct job_filter f;
+	struct earlier e;
+	struct wwerr ferr;
+	int64_t deadline = util_now_us() +
+	    (int64_t)r->env->target->timeout * 1000000;
+	int said = 0, rc;
+
+	if (r->job->build_number > 0)
+		return 0;
+	for (;;) {
+		if ((rc = already_built(r, err)) != 0) {
+			*ret = rc == 1 ? BUILD_RECORDED : -1;
+			return rc == 1 ? 1 : -1;
+		}
+		job_filter_init(&f);
+		f.state = JOB_RUNNING;
+		f.project = r->job->project;
+		f.version = r->job->version;
+		memset(&e, 0, sizeof(e));
+		e.id = r->job->id;
+		if (jobs_foreach(r->env->jobs, &f, earlier_cb, &e,
+		    &ferr) == -1 || e.found == 0 || util_now_us() > deadline)
+			return 0;
+		if (!said)
+			logline(r, "waiting for job %lld, which builds the same "
+			    "release for another target", (long long)e.found);
+		said = 1;
+		if (cancelled(r)) {
+			*ret = interrupted(r, err);
+			return -1;
+		}
+		sleep(1);
+	}
 }
 
 /* ---- the sdist ---- */
@@ -543,7 +690,8 @@ choose_user(struct run *r, char *user, size_t userlen, int *use_home_tmp,
 }
 
 static int
-run_container(struct run *r, struct engine_result *res, struct wwerr *err)
+run_container(struct run *r, int round, struct engine_result *res,
+    struct wwerr *err)
 {
 	const struct build_env *env = r->env;
 	const struct config_target *t = env->target;
@@ -614,8 +762,10 @@ run_container(struct run *r, struct engine_result *res, struct wwerr *err)
 	mounts[2] = (struct engine_mount){ store_filesdir(env->store),
 	    BUILD_INDEX_DIR, 1 };
 
-	snprintf(name, sizeof(name), "ww-%s-job%lld-%d", env->instance,
-	    (long long)job->id, job->attempts);
+	/* Unique even when engines share a store and an orphan of an
+	 * interrupted attempt still holds the same job and attempt. */
+	snprintf(name, sizeof(name), "ww-%s-job%lld-%d-%ld-%d", env->instance,
+	    (long long)job->id, job->attempts, (long)getpid(), round);
 	memset(&spec, 0, sizeof(spec));
 	spec.image = t->image;
 	spec.argv = argv;
@@ -676,10 +826,22 @@ run_container(struct run *r, struct engine_result *res, struct wwerr *err)
 		    res->state.started_us;
 	else
 		r->container_us = res->wall_us;
-	if (engine_container_remove(env->engine, r->cid, &eerr) == -1)
-		log_warnx("job %lld: %s", (long long)job->id, eerr.msg);
-	r->cid[0] = '\0';
+	/* The exited container stays until the wheel is checked (repair
+	 * copies libraries out of it); remove_container() ends it. */
 	return 0;
+}
+
+static void
+remove_container(struct run *r)
+{
+	struct wwerr eerr;
+
+	if (r->cid[0] == '\0')
+		return;
+	engine_set_cancel(r->env->engine, NULL);
+	if (engine_container_remove(r->env->engine, r->cid, &eerr) == -1)
+		log_warnx("job %lld: %s", (long long)r->job->id, eerr.msg);
+	r->cid[0] = '\0';
 }
 
 /* Read back [off, off + n) of the log, at most max bytes (the tail). */
@@ -1013,6 +1175,8 @@ build_run(const struct build_env *env, const struct job *job,
 	 * sees its own bind mounts. */
 	chmod(env->workdir, 0711);
 
+	if (wait_for_sibling(&r, &ret, err) != 0)
+		goto out;
 	if ((rc = fetch_sdist(&r, err)) != 0) {
 		ret = rc;
 		goto out;
@@ -1023,12 +1187,13 @@ build_run(const struct build_env *env, const struct job *job,
 	}
 
 	for (round = 0;; round++) {
+		remove_container(&r);
 		free(head);
 		free(tail);
 		head = tail = NULL;
 		off0 = lseek(r.logfd, 0, SEEK_END);
 		memset(&res, 0, sizeof(res));
-		if ((rc = run_container(&r, &res, err)) != 0) {
+		if ((rc = run_container(&r, round, &res, err)) != 0) {
 			ret = rc;
 			goto out;
 		}
@@ -1167,6 +1332,8 @@ build_run(const struct build_env *env, const struct job *job,
 	}
 	ret = BUILD_RECORDED;
 out:
+	if (ret != BUILD_ENGINE_LOST)
+		remove_container(&r);
 	wheels_free(wheels, nw);
 	free(head);
 	free(tail);

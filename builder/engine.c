@@ -1403,6 +1403,8 @@ struct engine_logsink {
 	uint64_t	 max;
 	struct engine_logstat st;
 	struct engine_demux d;
+	uint64_t	 seen[2];	/* payload bytes received per stream */
+	uint64_t	 skip[2];	/* already delivered by an earlier read */
 };
 
 static int
@@ -1426,10 +1428,18 @@ static int
 engine_logsink_cb(void *arg, int stream, const char *p, size_t n)
 {
 	struct engine_logsink *ls = arg;
-	int fd = (stream == 2 || stream == 3) ? ls->err_fd : ls->out_fd;
-	uint64_t keep;
+	int which = (stream == 2 || stream == 3) ? 1 : 0;
+	int fd = which ? ls->err_fd : ls->out_fd;
+	uint64_t keep, skip;
 
-	if (fd < 0)
+	ls->seen[which] += n;
+	if (ls->skip[which] > 0) {
+		skip = ls->skip[which] < n ? ls->skip[which] : n;
+		ls->skip[which] -= skip;
+		p += skip;
+		n -= (size_t)skip;
+	}
+	if (fd < 0 || n == 0)
 		return 0;
 	keep = ls->max - ls->st.written;
 	if (keep > n)
@@ -1449,46 +1459,69 @@ engine_logstream_cb(void *arg, const char *p, size_t n, struct wwerr *err)
 	return engine_demux_feed(&ls->d, p, n, err);
 }
 
-int
-engine_container_logs(struct engine *e, const char *id, int out_fd,
-    int err_fd, const struct engine_logopts *o, struct engine_logstat *st,
+/*
+ * One GET /logs into ls. skip[] lets a second, non-following read pick up
+ * where a follow stream stopped: podman may end a follow stream as the
+ * container exits before every buffered byte was sent.
+ */
+static int
+engine_logs_into(struct engine *e, const char *id,
+    const struct engine_logopts *o, struct engine_logsink *ls,
     struct wwerr *err)
 {
-	struct engine_logsink ls;
 	struct xfer x;
 	char path[ENGINE_ID_MAX + 80];
 	long timeout;
 	int rc;
 
-	if (st)
-		memset(st, 0, sizeof(*st));
 	if (engine_check_ref(e, "container id", id, 0, err) == -1)
 		return -1;
 	snprintf(path, sizeof(path),
 	    "/containers/%s/logs?stdout=1&stderr=1&follow=%d", id,
 	    o->follow ? 1 : 0);
-	memset(&ls, 0, sizeof(ls));
-	ls.out_fd = out_fd;
-	ls.err_fd = err_fd;
-	ls.max = o->max_bytes ? o->max_bytes : ENGINE_LOG_DEFAULT;
-	engine_demux_init(&ls.d, o->mode, engine_logsink_cb, &ls);
+	engine_demux_init(&ls->d, o->mode, engine_logsink_cb, ls);
 	xfer_init(&x, e, 0);
 	x.stream = engine_logstream_cb;
-	x.stream_arg = &ls;
+	x.stream_arg = ls;
 	if (o->timeout_ms > 0)
 		timeout = o->timeout_ms > LONG_MAX ? LONG_MAX :
 		    (long)o->timeout_ms;
 	else
 		timeout = o->follow ? -1 : 0;
 	rc = engine_req(e, "GET", path, NULL, timeout, &x, err);
-	if (rc == 0 && engine_demux_finish(&ls.d, err) == -1) {
+	if (rc == 0 && engine_demux_finish(&ls->d, err) == -1) {
 		wwerr_prefix(err, "engine %s: GET /containers/%.12s/logs",
 		    e->url, id);
 		rc = -1;
 	}
+	xfer_free(&x);
+	return rc;
+}
+
+static void
+engine_logsink_init(struct engine_logsink *ls, int out_fd, int err_fd,
+    uint64_t max)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->out_fd = out_fd;
+	ls->err_fd = err_fd;
+	ls->max = max ? max : ENGINE_LOG_DEFAULT;
+}
+
+int
+engine_container_logs(struct engine *e, const char *id, int out_fd,
+    int err_fd, const struct engine_logopts *o, struct engine_logstat *st,
+    struct wwerr *err)
+{
+	struct engine_logsink ls;
+	int rc;
+
+	if (st)
+		memset(st, 0, sizeof(*st));
+	engine_logsink_init(&ls, out_fd, err_fd, o->max_bytes);
+	rc = engine_logs_into(e, id, o, &ls, err);
 	if (st)
 		*st = ls.st;
-	xfer_free(&x);
 	return rc;
 }
 
@@ -1525,9 +1558,10 @@ engine_container_wait(struct engine *e, const char *id,
     struct wwerr *err)
 {
 	struct engine_logopts lo;
+	struct engine_logsink ls;
 	struct wwerr lerr;
 	int64_t start = util_now_us(), deadline = 0, left;
-	int code;
+	int code, followed = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->state.exit_code = -1;
@@ -1543,8 +1577,9 @@ engine_container_wait(struct engine *e, const char *id,
 			lo.timeout_ms = left > 0 ? left : 1;
 		}
 		wwerr_clear(&lerr);
-		if (engine_container_logs(e, id, o->log_fd, o->log_fd, &lo,
-		    &out->log, &lerr) == -1) {
+		engine_logsink_init(&ls, o->log_fd, o->log_fd, lo.max_bytes);
+		followed = 1;
+		if (engine_logs_into(e, id, &lo, &ls, &lerr) == -1) {
 			if (lerr.code == ENGINE_E_TIMEOUT)
 				out->timed_out = 1;
 			else if (lerr.code == ENGINE_E_CANCELLED ||
@@ -1590,6 +1625,18 @@ engine_container_wait(struct engine *e, const char *id,
 			    "SIGKILL", id);
 			return -1;
 		}
+	}
+	if (followed) {
+		/* Catch up on whatever the follow stream did not deliver. */
+		memset(&lo, 0, sizeof(lo));
+		lo.mode = ENGINE_STREAM_AUTO;
+		lo.timeout_ms = 30000;
+		ls.skip[0] = ls.seen[0];
+		ls.skip[1] = ls.seen[1];
+		wwerr_clear(&lerr);
+		if (engine_logs_into(e, id, &lo, &ls, &lerr) == -1)
+			log_warnx("%s: %s", __func__, lerr.msg);
+		out->log = ls.st;
 	}
 	if (engine_container_inspect(e, id, &out->state, err) == -1)
 		return -1;

@@ -39,11 +39,117 @@ reconcile_action_name(enum reconcile_action a)
 	return action_names[a];
 }
 
+/*
+ * The tags a target accepts, as a hash set of "python-abi-platform"
+ * (lowercase): deciding whether a wheel installs is then a few lookups
+ * instead of a scan of the hundreds of tags a manylinux target accepts,
+ * which is what keeps a no-op pass fast.
+ */
+struct tagindex {
+	char	**keys;
+	size_t	  cap;		/* power of two */
+};
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+tag_key(const char *py, const char *abi, const char *plat, char *out,
+    size_t outlen)
+{
+	size_t i;
+
+	if ((size_t)snprintf(out, outlen, "%s-%s-%s", py, abi, plat) >= outlen)
+		return -1;
+	for (i = 0; out[i]; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] + 32);
+	return 0;
+}
+
+static void
+tagindex_free(struct tagindex *ti)
+{
+	size_t i;
+
+	for (i = 0; ti->keys != NULL && i < ti->cap; i++)
+		free(ti->keys[i]);
+	free(ti->keys);
+	memset(ti, 0, sizeof(*ti));
+}
+
+static int
+tagindex_build(const struct tagset *ts, struct tagindex *ti)
+{
+	char key[TAG_PART_MAX * 5];
+	size_t i, h;
+
+	ti->cap = 16;
+	while (ti->cap < ts->ntags * 2)
+		ti->cap *= 2;
+	if ((ti->keys = calloc(ti->cap, sizeof(*ti->keys))) == NULL)
+		return -1;
+	for (i = 0; i < ts->ntags; i++) {
+		if (tag_key(ts->tags[i].python, ts->tags[i].abi,
+		    ts->tags[i].platform, key, sizeof(key)) == -1)
+			continue;
+		for (h = fnv1a(key) & (ti->cap - 1); ti->keys[h] != NULL;
+		    h = (h + 1) & (ti->cap - 1))
+			if (!strcmp(ti->keys[h], key))
+				break;
+		if (ti->keys[h] == NULL && (ti->keys[h] = strdup(key)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+tagindex_has(const struct tagindex *ti, const char *key)
+{
+	size_t h;
+
+	for (h = fnv1a(key) & (ti->cap - 1); ti->keys[h] != NULL;
+	    h = (h + 1) & (ti->cap - 1))
+		if (!strcmp(ti->keys[h], key))
+			return 1;
+	return 0;
+}
+
+/* Does any tag of a (compressed) wheel tag triple install on ti's target? */
+static int
+tags_install(const struct tagindex *ti, const char *py, const char *abi,
+    const char *plat)
+{
+	struct tagset ts;
+	char key[TAG_PART_MAX * 5];
+	size_t i;
+	int ok = 0;
+
+	if (tagset_expand(py, abi, plat, &ts, NULL) == -1)
+		return 0;
+	for (i = 0; i < ts.ntags && !ok; i++)
+		ok = tag_key(ts.tags[i].python, ts.tags[i].abi,
+		    ts.tags[i].platform, key, sizeof(key)) == 0 &&
+		    tagindex_has(ti, key);
+	tagset_free(&ts);
+	return ok;
+}
+
 /* One configured target, prepared once per pass. */
 struct rtarget {
 	const struct config_target *ct;
 	struct target_env	 env;
 	struct tagset		 supported;
+	struct tagindex		 index;		/* supported, hashed */
 	struct marker_env	 menv;
 	struct marker_env_storage mst;
 	struct version		*python;	/* full version, for Requires-Python */
@@ -57,6 +163,8 @@ struct cwheel {
 	char		*python, *abi, *platform;
 	struct specset	*requires_python;	/* NULL: none or unparsable */
 	int		 yanked;
+	char		**keys;		/* expanded tags, as tag_key() */
+	size_t		 nkeys;
 };
 
 struct cwheels {
@@ -119,6 +227,7 @@ rtargets_free(struct rtarget *rt, size_t n)
 
 	for (i = 0; rt != NULL && i < n; i++) {
 		tagset_free(&rt[i].supported);
+		tagindex_free(&rt[i].index);
 		version_free(rt[i].python);
 	}
 	free(rt);
@@ -156,6 +265,10 @@ rtargets_init(const struct config *conf, const struct reconcile_opts *o,
 			    ct->python, ct->policy, ct->arch);
 			goto fail;
 		}
+		if (tagindex_build(&rt[n].supported, &rt[n].index) == -1) {
+			wwerr_set(err, RECONCILE_E_NOMEM, "out of memory");
+			goto fail;
+		}
 		if (version_parse(ct->python, &rt[n].python) == -1) {
 			wwerr_set(err, RECONCILE_E_ARG, "[target %s]: python "
 			    "\"%s\" is not a version", ct->name, ct->python);
@@ -177,7 +290,7 @@ fail:
 static void
 cwheels_free(struct cwheels *cw)
 {
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < cw->n; i++) {
 		version_free(cw->w[i].version);
@@ -187,6 +300,9 @@ cwheels_free(struct cwheels *cw)
 		free(cw->w[i].abi);
 		free(cw->w[i].platform);
 		specset_free(cw->w[i].requires_python);
+		for (k = 0; k < cw->w[i].nkeys; k++)
+			free(cw->w[i].keys[k]);
+		free(cw->w[i].keys);
 	}
 	free(cw->w);
 	memset(cw, 0, sizeof(*cw));
@@ -197,6 +313,9 @@ cwheel_cb(const struct catalog_file *f, void *arg)
 {
 	struct cwheels *cw = arg;
 	struct cwheel *w, *nw;
+	struct tagset ts;
+	char key[TAG_PART_MAX * 5];
+	size_t i;
 
 	if (f->kind != 'w' || f->python_tag == NULL || f->abi_tag == NULL ||
 	    f->platform_tag == NULL)
@@ -229,6 +348,27 @@ cwheel_cb(const struct catalog_file *f, void *arg)
 		cw->failed = 1;
 		return 1;
 	}
+	/* Expanded once here, looked up per target. */
+	if (tagset_expand(w->python, w->abi, w->platform, &ts, NULL) == 0) {
+		if ((w->keys = calloc(ts.ntags ? ts.ntags : 1,
+		    sizeof(*w->keys))) == NULL) {
+			tagset_free(&ts);
+			cw->failed = 1;
+			return 1;
+		}
+		for (i = 0; i < ts.ntags; i++) {
+			if (tag_key(ts.tags[i].python, ts.tags[i].abi,
+			    ts.tags[i].platform, key, sizeof(key)) == -1)
+				continue;
+			if ((w->keys[w->nkeys] = strdup(key)) == NULL) {
+				tagset_free(&ts);
+				cw->failed = 1;
+				return 1;
+			}
+			w->nkeys++;
+		}
+		tagset_free(&ts);
+	}
 	return 0;
 }
 
@@ -242,7 +382,7 @@ catalog_has(const struct cwheels *cw, const struct version *v,
     const struct rtarget *t)
 {
 	const struct cwheel *best = NULL;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < cw->n; i++) {
 		const struct cwheel *w = &cw->w[i];
@@ -251,8 +391,10 @@ catalog_has(const struct cwheels *cw, const struct version *v,
 		if (w->requires_python != NULL && !specset_contains(
 		    w->requires_python, t->python, SPEC_PRE_ALLOW))
 			continue;
-		if (tags_rank(&t->env, &t->supported, w->python, w->abi,
-		    w->platform) < 0)
+		for (k = 0; k < w->nkeys; k++)
+			if (tagindex_has(&t->index, w->keys[k]))
+				break;
+		if (k == w->nkeys)
 			continue;
 		if (best == NULL || (best->yanked && !w->yanked))
 			best = w;
@@ -290,15 +432,23 @@ push_entry(const struct reqfile_entry ***arr, size_t *n,
 /*
  * Group every line by project, in the order projects first appear as
  * requirements. Projects that appear only as constraints are not built.
+ * A hash of names keeps this linear for long lists.
  */
 static int
 rprojects_build(const struct reqfile *const *rfs, size_t nrf,
     struct rproject **out, size_t *nout)
 {
 	struct rproject *p = NULL, *np;
-	size_t n = 0, alloc = 0, f, i, k;
+	size_t *slot = NULL, cap = 64, total = 0, n = 0, alloc = 0, f, i, h, k;
 	int pass;
 
+	for (f = 0; f < nrf; f++)
+		total += rfs[f]->nentries;
+	while (cap < total * 2)
+		cap *= 2;
+	/* slot[h] is project index + 1, 0 when free. */
+	if ((slot = calloc(cap, sizeof(*slot))) == NULL)
+		return -1;
 	/* Pass 0 creates projects from requirements, pass 1 attaches
 	 * constraints to them. */
 	for (pass = 0; pass < 2; pass++)
@@ -306,13 +456,15 @@ rprojects_build(const struct reqfile *const *rfs, size_t nrf,
 			for (i = 0; i < rfs[f]->nentries; i++) {
 				const struct reqfile_entry *e =
 				    &rfs[f]->entries[i];
+				const char *name = e->req->normalized;
+
 				if (e->constraint != pass)
 					continue;
-				for (k = 0; k < n; k++)
-					if (!strcmp(p[k].name,
-					    e->req->normalized))
-						break;
-				if (k == n) {
+				for (h = fnv1a(name) & (cap - 1); slot[h] != 0 &&
+				    strcmp(p[slot[h] - 1].name, name) != 0;
+				    h = (h + 1) & (cap - 1))
+					;
+				if (slot[h] == 0) {
 					if (pass == 1)
 						continue;
 					if (n == alloc) {
@@ -324,21 +476,23 @@ rprojects_build(const struct reqfile *const *rfs, size_t nrf,
 						p = np;
 					}
 					memset(&p[n], 0, sizeof(p[n]));
-					util_strlcpy(p[n].name,
-					    e->req->normalized,
+					util_strlcpy(p[n].name, name,
 					    sizeof(p[n].name));
-					n++;
+					slot[h] = ++n;
 				}
+				k = slot[h] - 1;
 				if (rfs[f]->pre)
 					p[k].pre = 1;
 				if (push_entry(pass ? &p[k].cons : &p[k].reqs,
 				    pass ? &p[k].ncons : &p[k].nreqs, e) == -1)
 					goto nomem;
 			}
+	free(slot);
 	*out = p;
 	*nout = n;
 	return 0;
 nomem:
+	free(slot);
 	rprojects_free(p, n);
 	return -1;
 }
@@ -576,8 +730,7 @@ wheel_installs(const struct upstream_file *f, const struct rtarget *t)
 
 	if (wheelname_parse(f->filename, &wn, NULL) == -1)
 		return 0;
-	return tags_rank(&t->env, &t->supported, wn.python, wn.abi,
-	    wn.platform) >= 0;
+	return tags_install(&t->index, wn.python, wn.abi, wn.platform);
 }
 
 /*

@@ -182,24 +182,34 @@ text_dup(const char *s)
 	return strdup(s);
 }
 
-/* "sha256=HEX" (any case) into a lowercase hex digest; 0 or -1. */
+/*
+ * The sha256 of a "#sha256=HEX" fragment (the first one, among other
+ * '&'-separated keys as pip reads it), lowercased; 0 or -1. The key is
+ * case-sensitive like pip's.
+ */
 static int
 parse_hash_pair(const char *s, char out[HASH_SHA256_HEXLEN])
 {
-	size_t i;
+	size_t i, n;
 
-	if (s == NULL || strncasecmp(s, "sha256=", 7) != 0)
-		return -1;
-	s += 7;
-	for (i = 0; i < 64; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-		out[i] = (char)tolower((unsigned char)s[i]);
+	while (s != NULL && *s != '\0') {
+		n = strcspn(s, "&");
+		if (n == 7 + 64 && strncmp(s, "sha256=", 7) == 0) {
+			for (i = 0; i < 64; i++) {
+				if (!isxdigit((unsigned char)s[7 + i]))
+					return -1;
+				out[i] = (char)tolower((unsigned char)s[7 + i]);
+			}
+			out[64] = '\0';
+			return 0;
+		}
+		if (n > 7 && strncmp(s, "sha256=", 7) == 0)
+			return -1;	/* the first sha256 is malformed */
+		s += n;
+		if (*s == '&')
+			s++;
 	}
-	if (s[64] != '\0')
-		return -1;
-	out[64] = '\0';
-	return 0;
+	return -1;
 }
 
 static int
@@ -926,6 +936,7 @@ upstream_set_max_fresh(struct upstream *u, long seconds)
 /* --- the page cache --------------------------------------------------------- */
 
 struct cache_meta {
+	char	 req[URL_MAX];		/* URL asked for (config may change) */
 	char	 url[URL_MAX];		/* effective URL of the body */
 	char	 etag[1024];		/* "" if none */
 	char	 type[256];		/* Content-Type */
@@ -983,6 +994,8 @@ cache_read_meta(const struct upstream *u, const char *project,
 		*sp++ = '\0';
 		if (!strcmp(line, "ww-upstream-cache"))
 			version = !strcmp(sp, "1");
+		else if (!strcmp(line, "req"))
+			util_strlcpy(m->req, sp, sizeof(m->req));
 		else if (!strcmp(line, "url"))
 			util_strlcpy(m->url, sp, sizeof(m->url));
 		else if (!strcmp(line, "etag"))
@@ -1044,8 +1057,9 @@ cache_write_meta(const struct upstream *u, const char *project,
 	if (cache_paths(u, project, body, meta) == -1)
 		return -1;
 	buf_init(&b, META_MAX);
-	rc = buf_printf(&b, "ww-upstream-cache 1\nurl %s\netag %s\ntype %s\n"
-	    "fetched %lld\nmaxage %lld\nsha256 %s\nsize %llu\n", m->url,
+	rc = buf_printf(&b, "ww-upstream-cache 1\nreq %s\nurl %s\netag %s\n"
+	    "type %s\nfetched %lld\nmaxage %lld\nsha256 %s\nsize %llu\n",
+	    m->req, m->url,
 	    m->etag[0] ? m->etag : "-", m->type[0] ? m->type : "-",
 	    (long long)m->fetched_us, (long long)m->max_age, m->sha256,
 	    (unsigned long long)m->size);
@@ -1438,8 +1452,14 @@ upstream_get_project(struct upstream *u, const char *project, int flags,
 		    "not a valid project name", u->name, project ? project : "");
 	if (u->isdir)
 		return get_dir_project(u, norm, out, err);
+	if ((size_t)snprintf(url, sizeof(url), "%s%s/", u->url, norm) >=
+	    sizeof(url))
+		return wwerr_set(err, UPSTREAM_E_ARG, "upstream %s: URL too "
+		    "long", u->name);
 	now = util_now_us();
-	have_cache = cache_read_meta(u, norm, &m) == 0;
+	/* A copy fetched from another URL (the config changed) is no copy. */
+	have_cache = cache_read_meta(u, norm, &m) == 0 &&
+	    strcmp(m.req, url) == 0;
 	if (have_cache && !(flags & UPSTREAM_REVALIDATE)) {
 		age = m.max_age < u->max_fresh ? m.max_age : u->max_fresh;
 		if ((flags & UPSTREAM_CACHE_ONLY) ||
@@ -1451,10 +1471,6 @@ upstream_get_project(struct upstream *u, const char *project, int flags,
 	if (flags & UPSTREAM_CACHE_ONLY)
 		return wwerr_set(err, UPSTREAM_E_UNREACHABLE, "upstream %s: %s: "
 		    "not in the cache", u->name, norm);
-	if ((size_t)snprintf(url, sizeof(url), "%s%s/", u->url, norm) >=
-	    sizeof(url))
-		return wwerr_set(err, UPSTREAM_E_ARG, "upstream %s: URL too "
-		    "long", u->name);
 	memset(&s, 0, sizeof(s));
 	s.fd = -1;
 	s.max = u->max_response;
@@ -1498,6 +1514,7 @@ upstream_get_project(struct upstream *u, const char *project, int flags,
 		goto done;
 	if (u->cachedir != NULL) {
 		memset(&m, 0, sizeof(m));
+		util_strlcpy(m.req, url, sizeof(m.req));
 		util_strlcpy(m.url, r.url, sizeof(m.url));
 		util_strlcpy(m.etag, r.etag, sizeof(m.etag));
 		util_strlcpy(m.type, r.type, sizeof(m.type));

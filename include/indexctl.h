@@ -5,6 +5,9 @@
 #ifndef WW_INDEXCTL_H
 #define WW_INDEXCTL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct config;
 
 struct cmd_ctx {
@@ -36,6 +39,27 @@ struct catalog;
 int	 ctl_open_data(struct cmd_ctx *ctx, int flags, struct store **sp,
 	    struct catalog **cp);
 void	 ctl_close_data(struct store *s, struct catalog *c);
+
+/*
+ * The job store on top of ctl_open_data (ctl-jobs.c), for the job
+ * commands (jobs, log, cancel, status, rebuild). Errors go to stderr; -1.
+ */
+struct jobs;
+struct job;
+struct json_t;
+int	 ctl_open_jobs(struct cmd_ctx *ctx, int flags, struct store **sp,
+	    struct catalog **cp, struct jobs **jp);
+void	 ctl_close_jobs(struct store *s, struct catalog *c, struct jobs *js);
+/* A job id as given on the command line (also "job-42", "#42"); 0 / -1. */
+int	 ctl_parse_job_id(const char *s, int64_t *id);
+/* The job as a JSON object (NULL if out of memory). */
+struct json_t *ctl_job_json(const struct job *j);
+/* Print j indented to stdout and release it; 0, or 1 on error. */
+int	 ctl_json_print(struct json_t *j);
+/* "2026-11-25T21:30:24Z" in out, or "-" for 0. */
+void	 ctl_time(int64_t us, char *out, size_t outlen);
+/* "3m12s", "2h05m", "4d03h" for a duration in microseconds. */
+void	 ctl_duration(int64_t us, char *out, size_t outlen);
 
 /* Print "usage: indexctl <usage>" to stderr and return 2. */
 int	 cmd_usage(const struct cmd_entry *e);

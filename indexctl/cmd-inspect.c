@@ -3,7 +3,7 @@
  * about one wheel or sdist, without touching the index: the parsed
  * filename, the verification result (or the error with its code), each
  * ELF's needs, and the manylinux/musllinux tag its content allows with
- * every violation.
+ * every violation, and the libraries bundled into it by a repair.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "elf_inspect.h"
 #include "indexctl.h"
 #include "policy.h"
+#include "repair.h"
 #include "tags.h"
 #include "verify.h"
 #include "wheelname.h"
@@ -215,7 +216,8 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct policy_result pr;
 	struct wwerr err, verr, perr;
 	const char *path, *fn, *arch = NULL;
-	char archbuf[32], verdict[512];
+	char archbuf[32], verdict[512], **bundled = NULL;
+	size_t nbundled = 0;
 	json_t *j = NULL, *jv = NULL, *jp = NULL, *jelfs = NULL;
 	int ch, kind, rc = 1, have_policy = 0, parsed;
 	size_t i;
@@ -253,6 +255,10 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (verify_file(path, NULL, &ctx->conf->limits, &r, &verr) == -1)
 		r = NULL;
 
+	if (r != NULL && repair_list_bundled(r, &bundled, &nbundled) == -1) {
+		fprintf(stderr, "indexctl: inspect: out of memory\n");
+		goto out;
+	}
 	if (kind == 'w' && parsed && r != NULL && r->nelfs > 0) {
 		arch = wheel_arch(&wn, r, archbuf, sizeof(archbuf));
 		wwerr_clear(&perr);
@@ -324,6 +330,10 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		else
 			jp = json_null();
 		json_object_set_new(j, "policy", jp);
+		/* Libraries a repair bundled (e.g. "pkg.libs/libyaml-0-
+		 * 1a2b3c4d.so.2"). */
+		json_object_set_new(j, "bundled_libs", json_strs(bundled,
+		    nbundled));
 		if (json_dumpf(j, stdout, JSON_INDENT(2)) == -1)
 			goto out;
 		printf("\n");
@@ -379,12 +389,15 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			for (i = 0; i < pr.nexternal_libs; i++)
 				printf("  external:    %s\n",
 				    pr.external_libs[i]);
+			for (i = 0; i < nbundled; i++)
+				printf("  bundled:     %s\n", bundled[i]);
 		} else if (kind == 'w' && r != NULL && r->nelfs == 0)
 			printf("policy:        pure (no shared objects; any "
 			    "platform tag it claims is up to its author)\n");
 	}
 	rc = r != NULL ? 0 : 1;
 out:
+	repair_strv_free(bundled);
 	json_decref(j);
 	if (have_policy)
 		policy_result_free(&pr);

@@ -30,7 +30,7 @@ struct metrics {
 
 static const char *const route_names[ROUTE__COUNT] = {
 	"index", "project", "file", "metadata", "upload", "healthz",
-	"metrics", "redirect", "other"
+	"metrics", "redirect", "api", "other"
 };
 
 static const char *const upload_names[UPLOAD__COUNT] = {

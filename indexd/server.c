@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "catalog.h"
 #include "indexd_accesslog.h"
+#include "indexd_api_jobs.h"
 #include "indexd_cache.h"
 #include "indexd_http.h"
 #include "indexd_metrics.h"
@@ -90,6 +91,7 @@ struct worker {
 	const struct config	*conf;
 	struct limits		 limits;
 	struct upload_env	 uenv;
+	struct api_jobs_env	 jenv;		/* POST/GET /api/v1/jobs */
 	struct accesslog_clock	 clk;
 	char			 cc_page[64];	/* Cache-Control values */
 	char			 cc_page404[64];
@@ -1050,6 +1052,11 @@ on_request(struct http_request *r, void *arg)
 		route_file(w, r, path + 7);
 		return;
 	}
+	if (api_jobs_match(path)) {
+		http_request_set_tag(r, ROUTE_API);
+		api_jobs_handle(&w->jenv, r, path);
+		return;
+	}
 	if (!strcmp(path, "/") || !strcmp(path, "/legacy/") ||
 	    !strcmp(path, "/legacy")) {
 		if (!method_ok(r, 1))
@@ -1244,6 +1251,7 @@ worker_cleanup(struct worker *w)
 	if (w->ino_fd != -1)
 		close(w->ino_fd);
 	w->ino_fd = -1;
+	api_jobs_env_free(&w->jenv);
 	if (w->cat != NULL)
 		catalog_close(w->cat);
 	w->cat = NULL;
@@ -1308,6 +1316,7 @@ worker_init(struct worker *w, struct wwerr *err)
 	w->uenv.metrics_slot = w->id;
 	w->uenv.changed = worker_changed;
 	w->uenv.arg = w;
+	api_jobs_env_init(&w->jenv, w->cat, &w->conf);
 	limits_from_conf(conf, &lim);
 	memset(&cb, 0, sizeof(cb));
 	cb.request = on_request;

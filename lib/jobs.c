@@ -98,8 +98,9 @@ static const char *const jstmt_sql[J__COUNT] = {
 	    " created_us, origin) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7,"
 	    " ?8, ?8, ?9) ON CONFLICT(project, version, target, build_number)"
 	    " WHERE state IN ('queued', 'running') DO NOTHING RETURNING id",
-	[J_ACTIVE] = "SELECT id FROM jobs WHERE project = ?1 AND version = ?2"
-	    " AND target = ?3 AND build_number = ?4"
+	/* Versions compare in PEP 440 terms (1.1 == 1.1.0), so in C. */
+	[J_ACTIVE] = "SELECT id, version FROM jobs WHERE project = ?1"
+	    " AND target = ?2 AND build_number = ?3"
 	    " AND state IN ('queued', 'running')",
 	/* SET expressions see the old row, hence attempts + 1 in the path. */
 	[J_CLAIM] = "UPDATE jobs SET state = 'running', engine = ?1,"
@@ -134,12 +135,12 @@ static const char *const jstmt_sql[J__COUNT] = {
 	[J_CANCELLED] = "UPDATE jobs SET state = 'cancelled', finished_us = ?2"
 	    " WHERE id = ?1 AND state = 'running' RETURNING id",
 	[J_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
-	[J_MAX_BUILD] = "SELECT coalesce(max(build_number), 0) FROM jobs"
-	    " WHERE project = ?1 AND version = ?2",
-	[J_BLOCKED] = "SELECT id FROM jobs WHERE project = ?1"
-	    " AND version = ?2 AND target = ?3 AND NOT (state = 'failed'"
+	[J_MAX_BUILD] = "SELECT version, build_number FROM jobs"
+	    " WHERE project = ?1",
+	[J_BLOCKED] = "SELECT id, version FROM jobs WHERE project = ?1"
+	    " AND target = ?2 AND NOT (state = 'failed'"
 	    " AND failure IN ('upstream_unreachable', 'engine_lost'))"
-	    " ORDER BY id DESC LIMIT 1",
+	    " ORDER BY id DESC",
 	[J_COUNTS] = "SELECT target, state, count(*) FROM jobs"
 	    " GROUP BY target, state ORDER BY target",
 	[J_LAST_FAILURES] = "SELECT " JOB_COLUMNS " FROM jobs"
@@ -357,6 +358,21 @@ col_strdup(sqlite3_stmt *st, int i)
 	return s ? strdup((const char *)s) : NULL;
 }
 
+/* Column i holds a version equal to v in PEP 440 terms. */
+static int
+same_version(sqlite3_stmt *st, int i, const struct version *v)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	struct version *o;
+	int eq;
+
+	if (s == NULL || version_parse(s, &o) == -1)
+		return 0;
+	eq = version_cmp(o, v) == 0;
+	version_free(o);
+	return eq;
+}
+
 static int
 row_to_job(sqlite3_stmt *st, struct job *j)
 {
@@ -532,14 +548,50 @@ check_spec(const struct job_spec *s, struct norm_spec *n, struct wwerr *err)
 	return 0;
 }
 
-/* Insert, or find the active duplicate. Inside a transaction. */
+/*
+ * The active job of this release (equal in PEP 440 terms), target and
+ * build number: 1 and *id, 0 none, -1 error.
+ */
+static int
+find_active(struct jobs *js, const struct norm_spec *n, const char *target,
+    int build, const struct version *v, int64_t *id, struct wwerr *err)
+{
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	if ((st = stmt(js, J_ACTIVE, err)) == NULL)
+		return -1;
+	bind_text(st, 1, n->project);
+	bind_text(st, 2, target);
+	sqlite3_bind_int(st, 3, build);
+	while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (same_version(st, 1, v)) {
+			*id = sqlite3_column_int64(st, 0);
+			found = 1;
+		}
+	done(st);
+	if (!found && rc != SQLITE_DONE)
+		return db_err(js, err, "enqueue");
+	return found;
+}
+
+/* Insert, or find the active duplicate. Inside a write transaction, so
+ * the lookup and the insert cannot be split by another writer. */
 static int
 enqueue_one(struct jobs *js, const struct job_spec *s,
     const struct norm_spec *n, int build, int64_t *id, struct wwerr *err)
 {
+	struct version *v;
 	sqlite3_stmt *st;
 	int rc;
 
+	if (version_parse(n->version, &v) == -1)
+		return wwerr_set(err, JOBS_E_INVALID, "job: bad version %s",
+		    n->version);
+	rc = find_active(js, n, s->target, build, v, id, err);
+	version_free(v);
+	if (rc != 0)
+		return rc;
 	if ((st = stmt(js, J_INSERT, err)) == NULL)
 		return -1;
 	bind_text(st, 1, n->project);
@@ -564,19 +616,9 @@ enqueue_one(struct jobs *js, const struct job_spec *s,
 	done(st);
 	if (rc != SQLITE_DONE)
 		return db_err(js, err, "enqueue");
-	if ((st = stmt(js, J_ACTIVE, err)) == NULL)
-		return -1;
-	bind_text(st, 1, n->project);
-	bind_text(st, 2, n->version);
-	bind_text(st, 3, s->target);
-	sqlite3_bind_int(st, 4, build);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	done(st);
-	if (rc != SQLITE_ROW)
-		return db_err(js, err, "enqueue: active duplicate vanished");
-	return 1;
+	/* The unique index caught what find_active missed: impossible in
+	 * a write transaction, so say so rather than guess. */
+	return db_err(js, err, "enqueue: conflicting active job");
 }
 
 int
@@ -601,7 +643,7 @@ jobs_enqueue(struct jobs *js, const struct job_spec *spec, int64_t *id,
 }
 
 struct maxbuild {
-	const char	*version;
+	const struct version *version;
 	int		 max;
 };
 
@@ -613,8 +655,15 @@ maxbuild_cb(const struct catalog_file *f, void *arg)
 	char digits[16];
 	size_t n;
 
+	struct version *fv;
+	int eq;
+
 	if (f->kind != 'w' || f->build_tag == NULL || f->version == NULL ||
-	    strcmp(f->version, mb->version) != 0)
+	    version_parse(f->version, &fv) == -1)
+		return 0;
+	eq = version_cmp(fv, mb->version) == 0;
+	version_free(fv);
+	if (!eq)
 		return 0;
 	n = strspn(f->build_tag, "0123456789");
 	if (n == 0 || n >= sizeof(digits))
@@ -631,26 +680,36 @@ next_build(struct jobs *js, const char *project, const char *version,
     int *out, struct wwerr *err)
 {
 	struct maxbuild mb;
+	struct version *v;
 	sqlite3_stmt *st;
 	int rc;
 
+	if (version_parse(version, &v) == -1)
+		return wwerr_set(err, JOBS_E_INVALID, "bad version %s", version);
+	mb.version = v;
+	mb.max = 0;
 	if ((st = stmt(js, J_MAX_BUILD, err)) == NULL)
-		return -1;
+		goto fail;
 	bind_text(st, 1, project);
-	bind_text(st, 2, version);
-	rc = sqlite3_step(st);
-	mb.max = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (sqlite3_column_int(st, 1) > mb.max && same_version(st, 0, v))
+			mb.max = sqlite3_column_int(st, 1);
 	done(st);
-	if (rc != SQLITE_ROW)
-		return db_err(js, err, "build number");
-	mb.version = version;
+	if (rc != SQLITE_DONE) {
+		db_err(js, err, "build number");
+		goto fail;
+	}
 	if (catalog_foreach_file(js->cat, project, maxbuild_cb, &mb, err) == -1)
-		return -1;
+		goto fail;
+	version_free(v);
 	if (mb.max >= 1000000000)
 		return wwerr_set(err, JOBS_E_INVALID, "%s %s: build numbers "
 		    "exhausted", project, version);
 	*out = mb.max + 1;
 	return 0;
+fail:
+	version_free(v);
+	return -1;
 }
 
 int
@@ -1261,23 +1320,29 @@ int
 jobs_release_blocked(struct jobs *js, const char *project,
     const char *version, const char *target, int64_t *id, struct wwerr *err)
 {
+	struct version *v;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, found = 0;
 
 	if (js->absent)
 		return 0;
-	if ((st = stmt(js, J_BLOCKED, err)) == NULL)
+	if (version_parse(version, &v) == -1)
+		return wwerr_set(err, JOBS_E_INVALID, "bad version %s", version);
+	if ((st = stmt(js, J_BLOCKED, err)) == NULL) {
+		version_free(v);
 		return -1;
+	}
 	bind_text(st, 1, project);
-	bind_text(st, 2, version);
-	bind_text(st, 3, target);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && id != NULL)
-		*id = sqlite3_column_int64(st, 0);
+	bind_text(st, 2, target);
+	while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (same_version(st, 1, v)) {
+			if (id != NULL)
+				*id = sqlite3_column_int64(st, 0);
+			found = 1;
+		}
 	done(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc != SQLITE_DONE)
+	version_free(v);
+	if (!found && rc != SQLITE_DONE)
 		return db_err(js, err, "release lookup");
-	return 0;
+	return found;
 }

@@ -779,6 +779,23 @@ test_http_negotiation_and_cache(void **state)
 	assert_int_equal(server_count(&s, "/simple/forbidden/", NULL, NULL, 0),
 	    1);
 	upstream_close(u);
+
+	/* The same upstream name pointed elsewhere: the old copies are not
+	 * used (the page cached above is fresh for 600 s). */
+	{
+		struct config_upstream cu;
+
+		memset(&cu, 0, sizeof(cu));
+		util_strlcpy(cu.name, "test", sizeof(cu.name));
+		snprintf(cu.url, sizeof(cu.url), "%s/other-index/", s.base);
+		cu.timeout = 5;
+		assert_int_equal(upstream_open(&cu, cache, &u, &err), 0);
+		assert_int_equal(upstream_get_project(u, "cached",
+		    UPSTREAM_CACHE_ONLY, &p, &err), -1);
+		assert_int_equal(upstream_get_project(u, "cached", 0, &p, &err),
+		    1);
+		upstream_close(u);
+	}
 	server_stop(&s);
 }
 

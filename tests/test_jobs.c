@@ -245,9 +245,15 @@ test_enqueue_dedupe(void **state)
 	assert_string_equal(j.origin, "reconcile");
 	job_free(&j);
 
-	/* Same release and target under another spelling: the same job. */
+	/* Same release and target under another spelling: the same job;
+	 * versions compare as PEP 440 does (1.0 == 1.0.0 == 1.0.0.0). */
 	b = enqueue(fx->js, "foo.bar", "1.0", "py311", 1);
 	assert_int_equal(a, b);
+	b = enqueue(fx->js, "foo-bar", "1.0.0", "py311", 1);
+	assert_int_equal(a, b);
+	assert_int_equal(jobs_release_blocked(fx->js, "foo-bar", "1.0.0.0",
+	    "py311", &id, &err), 1);
+	assert_int_equal(id, a);
 	/* Other target, other version, other build number: new jobs. */
 	c = enqueue(fx->js, "foo-bar", "1.0", "py312", 0);
 	d = enqueue(fx->js, "foo-bar", "1.1", "py311", 0);
@@ -640,6 +646,10 @@ test_rebuild_numbers(void **state)
 	assert_string_equal(j.target, "musl");
 	assert_string_equal(j.origin, "indexctl");
 	job_free(&j);
+	/* Any spelling of the version counts. */
+	assert_int_equal(jobs_next_build_number(fx->js, "pkg", "1.0.0", &b,
+	    &err), 0);
+	assert_int_equal(b, 5);
 	/* The next rebuild goes above the jobs' numbers too. */
 	assert_int_equal(jobs_enqueue_rebuild(fx->js, &s, targets, 1, ids, &b,
 	    &err), 0);

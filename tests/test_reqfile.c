@@ -209,7 +209,7 @@ test_includes(void **state)
 static void
 test_include_errors(void **state)
 {
-	char want[8192], name[64], body[128];
+	char want[8192], name[4200], body[128];
 	const char *p;
 	int i;
 
