@@ -30,8 +30,21 @@ int	 util_fsync_dir(const char *dir);
  * rename, fsync the directory. Never leaves a partial file at path.
  */
 int	 util_write_atomic(const char *path, const void *data, size_t len);
+/* write(2) all of data, retrying short writes and EINTR; 0 or -1. */
+int	 util_write_all(int fd, const void *data, size_t len);
 /* Read a whole file, refusing more than max bytes. NUL-terminated. */
 int	 util_read_file(const char *path, size_t max, char **out, size_t *outlen);
+
+/*
+ * Quote untrusted input for an error message: printable ASCII kept
+ * (except backslash and quote), the rest as \xNN, and "..." when out
+ * is too small for all of it.
+ */
+void	 util_quote(const char *s, size_t len, char *out, size_t outlen);
+/* Does s[0..len) end with suffix? */
+int	 util_has_suffix(const char *s, size_t len, const char *suffix);
+/* The part of path after its last '/' (path itself if none). */
+const char *util_base_name(const char *path);
 
 /* Constant-time memory comparison for secrets; 0 when equal. */
 int	 util_ct_memcmp(const void *a, const void *b, size_t len);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -280,7 +281,8 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ctl_open_data(ctx, CTL_CREATE, &s, &c) == -1)
 		goto out;
 
-	progress = ctx->isatty && !ctx->json;
+	/* Progress goes to stderr: shown whenever that is a terminal. */
+	progress = isatty(STDERR_FILENO) && !ctx->json;
 	for (j = 0; j < w.files.n; j++) {
 		const char *path = w.files.v[j];
 
@@ -337,14 +339,8 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    k.jimported, "skipped", k.jskipped, "rejected",
 		    k.jrejected);
 
-		if (jo == NULL || json_dumpf(jo, stdout, JSON_INDENT(2) |
-		    JSON_SORT_KEYS) == -1) {
-			json_decref(jo);
-			fprintf(stderr, "indexctl: import: cannot write JSON\n");
+		if (ctl_json_print(jo) != 0)
 			goto out;
-		}
-		json_decref(jo);
-		printf("\n");
 	} else {
 		fputs(buf_cstr(&k.reasons), stdout);
 		printf("imported %lu, skipped %lu, rejected %lu\n", k.imported,

@@ -18,6 +18,7 @@
 #include "policy.h"
 #include "repair.h"
 #include "tags.h"
+#include "util.h"
 #include "verify.h"
 #include "wheelname.h"
 
@@ -30,14 +31,6 @@ const struct cmd_entry cmd_inspect_entry = {
 	"the platform tag its content allows",
 	cmd_inspect_exec
 };
-
-static const char *
-base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
 
 static const char *
 libc_name(int libc)
@@ -237,7 +230,7 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind != argc - 1)
 		return cmd_usage(&cmd_inspect_entry);
 	path = argv[optind];
-	fn = base_name(path);
+	fn = util_base_name(path);
 	memset(&pr, 0, sizeof(pr));
 
 	kind = distname_kind(fn);

@@ -27,21 +27,6 @@ const struct cmd_entry cmd_token_entry = {
 	cmd_token_exec
 };
 
-static int
-json_out(json_t *j)
-{
-	int rc;
-
-	if (j == NULL) {
-		fprintf(stderr, "indexctl: out of memory\n");
-		return 1;
-	}
-	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(j);
-	printf("\n");
-	return rc == 0 ? 0 : 1;
-}
-
 static json_t *
 json_time(int64_t us)
 {
@@ -107,7 +92,7 @@ token_create(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (ctx->json) {
-		rc = json_out(json_pack("{s:s, s:s, s:o, s:s}", "name",
+		rc = ctl_json_print(json_pack("{s:s, s:s, s:o, s:s}", "name",
 		    argv[optind], "scope", token_scope_name(scope), "project",
 		    project_s ? json_string(project) : json_null(), "token",
 		    secret));
@@ -195,7 +180,7 @@ token_list(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	ctl_close_data(s, c);
 	if (ctx->json)
-		return json_out(l.arr);
+		return ctl_json_print(l.arr);
 	if (l.n == 0)
 		fprintf(stderr, "indexctl: no tokens\n");
 	return 0;

@@ -296,7 +296,7 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_verify_entry);
 	v.json = ctx->json;
-	v.progress = ctx->isatty && !v.json && !v.quiet;
+	v.progress = isatty(STDERR_FILENO) && !v.json && !v.quiet;
 	if (v.json && ((v.jmissing = json_array()) == NULL ||
 	    (v.jcorrupt = json_array()) == NULL ||
 	    (v.junknown = json_array()) == NULL)) {
@@ -357,13 +357,8 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    "corrupt", json_incref(v.jcorrupt), "unknown",
 		    json_incref(v.junknown));
 
-		if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) |
-		    JSON_SORT_KEYS) == -1) {
-			json_decref(j);
+		if (ctl_json_print(j) != 0)
 			goto out;
-		}
-		json_decref(j);
-		printf("\n");
 	} else {
 		printf("verified %zu files (%llu bytes): ok %llu, missing %llu, "
 		    "corrupt %llu, unknown %llu\n", v.nfiles,

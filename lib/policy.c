@@ -486,14 +486,6 @@ svec_printf(struct svec *s, const char *fmt, ...)
 	return svec_add(s, msg);
 }
 
-static const char *
-base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s != NULL ? s + 1 : p;
-}
-
 /* The dynamic loader is provided by the system with the libc. */
 static int
 is_loader(const char *lib)
@@ -827,8 +819,8 @@ policy_evaluate_target(const struct policy_db *db,
 		    svec_add(&internal, r->soname) != 0)
 			goto nomem;
 		if (r->path != NULL && !svec_has(&internal,
-		    base_name(r->path)) &&
-		    svec_add(&internal, base_name(r->path)) != 0)
+		    util_base_name(r->path)) &&
+		    svec_add(&internal, util_base_name(r->path)) != 0)
 			goto nomem;
 	}
 

@@ -1,4 +1,6 @@
 /* test_util.c: unit tests for buf, util, hash and wwerr. */
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,6 +119,44 @@ test_atomic_write(void **state)
 }
 
 static void
+test_small_helpers(void **state)
+{
+	char big[200000], back[200000];
+	int fds[2], status;
+	ssize_t n;
+	size_t got = 0;
+
+	(void)state;
+	assert_true(util_has_suffix("a-1.0.tar.gz", 12, ".tar.gz"));
+	assert_false(util_has_suffix("a-1.0.tar.gz", 11, ".tar.gz"));
+	assert_true(util_has_suffix("x.whl", 5, ".whl"));
+	assert_false(util_has_suffix("whl", 3, ".whl"));
+	assert_true(util_has_suffix("", 0, ""));
+	assert_string_equal(util_base_name("/a/b/c.whl"), "c.whl");
+	assert_string_equal(util_base_name("c.whl"), "c.whl");
+	assert_string_equal(util_base_name("dir/"), "");
+
+	/* More than a pipe holds: short writes are continued. */
+	memset(big, 'x', sizeof(big));
+	big[sizeof(big) - 1] = 'y';
+	assert_int_equal(pipe(fds), 0);
+	if (fork() == 0) {
+		close(fds[0]);
+		_exit(util_write_all(fds[1], big, sizeof(big)) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], back + got, sizeof(back) - got)) > 0)
+		got += (size_t)n;
+	close(fds[0]);
+	assert_true(wait(&status) > 0 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	assert_int_equal(got, sizeof(big));
+	assert_memory_equal(back, big, sizeof(big));
+	assert_int_equal(util_write_all(-1, "x", 1), -1);
+	assert_int_equal(errno, EBADF);
+}
+
+static void
 test_wwerr(void **state)
 {
 	struct wwerr e;
@@ -139,6 +179,7 @@ main(void)
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_small_helpers),
 		cmocka_unit_test(test_wwerr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
