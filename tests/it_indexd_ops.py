@@ -52,6 +52,12 @@ def test_config_check():
                            capture_output=True, text=True)
         check(p.returncode == 1 and "/nonexistent.conf" in p.stderr,
               p.stderr)
+        # the shipped example configuration is valid
+        example = os.path.join(os.environ["WW_SOURCE_DIR"], "config",
+                               "indexd.conf")
+        p = subprocess.run([INDEXD, "-n", "-c", example, "-d", env.datadir],
+                           capture_output=True, text=True)
+        check(p.returncode == 0 and "configuration OK" in p.stderr, p.stderr)
 
 
 def test_sighup():
