@@ -628,6 +628,7 @@ method_ok(struct http_request *r, int allow_post)
 	http_response_begin(r, 405, NULL);
 	http_response_header(r, "Allow", allow_post ? "GET, HEAD, POST" :
 	    "GET, HEAD");
+	http_response_header(r, "Vary", "Accept");
 	http_response_header(r, "Content-Type", "text/plain; charset=utf-8");
 	http_response_end(r, "method not allowed\n", 19);
 	return 0;
@@ -653,6 +654,7 @@ redirect(struct http_request *r, const char *path)
 		return;
 	}
 	http_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	http_response_header(r, "Vary", "Accept");
 	http_response_header(r, "Cache-Control", "public, max-age=3600");
 	http_response_end(r, "moved permanently\n", 18);
 	buf_free(&loc);
@@ -722,6 +724,8 @@ send_page(struct worker *w, struct http_request *r, struct page *p,
 	}
 	if (inm != NULL && http_etag_match(inm, etag)) {
 		http_response_begin(r, 304, NULL);
+		http_response_header(r, "Content-Type",
+		    negotiate_content_type(fmt));
 		http_response_header(r, "ETag", etag);
 		http_response_header(r, "Vary", "Accept");
 		http_response_header(r, "Cache-Control", w->cc_page);
