@@ -17,6 +17,7 @@ struct buf {
 	size_t	 max;
 };
 
+/* max is capped at SIZE_MAX / 2, so size arithmetic cannot wrap. */
 void	 buf_init(struct buf *b, size_t max);
 int	 buf_add(struct buf *b, const void *data, size_t len);
 int	 buf_addstr(struct buf *b, const char *s);

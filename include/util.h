@@ -30,6 +30,15 @@ int	 util_fsync_dir(const char *dir);
  * rename, fsync the directory. Never leaves a partial file at path.
  */
 int	 util_write_atomic(const char *path, const void *data, size_t len);
+/*
+ * Open root/rel without following a symlink in any component of rel
+ * (root itself is opened as given): every directory of rel is opened
+ * with O_NOFOLLOW relative to the one before, so a path swapped for a
+ * symlink meanwhile fails with ELOOP instead of leading elsewhere.
+ * flags are open(2) flags for the last component (O_RDONLY, O_NONBLOCK,
+ * ...); O_NOFOLLOW and O_CLOEXEC are added. Returns the fd or -1.
+ */
+int	 util_open_beneath(const char *root, const char *rel, int flags);
 /* write(2) all of data, retrying short writes and EINTR; 0 or -1. */
 int	 util_write_all(int fd, const void *data, size_t len);
 /* Read a whole file, refusing more than max bytes. NUL-terminated. */

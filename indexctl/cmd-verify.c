@@ -101,17 +101,21 @@ build_known(struct vstate *v)
 
 	if ((v->known = calloc(v->nfiles * 2 + 1, sizeof(char *))) == NULL)
 		return -1;
+	/* nknown counts as it goes: vstate_free frees a partial list. */
 	for (i = 0; i < v->nfiles; i++) {
-		if ((v->known[n++] = strdup(v->files[i].filename)) == NULL)
+		if ((v->known[v->nknown] = strdup(v->files[i].filename)) ==
+		    NULL)
 			return -1;
+		v->nknown++;
 		if (v->files[i].has_metadata) {
 			snprintf(buf, sizeof(buf), "%s.metadata",
 			    v->files[i].filename);
-			if ((v->known[n++] = strdup(buf)) == NULL)
+			if ((v->known[v->nknown] = strdup(buf)) == NULL)
 				return -1;
+			v->nknown++;
 		}
 	}
-	v->nknown = n;
+	n = v->nknown;
 	qsort(v->known, n, sizeof(char *), strp_cmp);
 	return 0;
 }

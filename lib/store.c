@@ -378,7 +378,8 @@ store_put(struct store *s, const char *src, const char *filename,
 	if (store_path(s, filename, dst, sizeof(dst)) == -1)
 		return wwerr_set(err, STORE_E_NAME, "store: \"%s\": path too "
 		    "long", filename);
-	if ((sfd = open(src, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO must fail the check below, not hang us. */
+	if ((sfd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return wwerr_set(err, STORE_E_IO, "store: %s: %s", src,
 		    strerror(errno));
 	if (fstat(sfd, &st) == -1 || !S_ISREG(st.st_mode)) {

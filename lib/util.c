@@ -142,6 +142,64 @@ util_fsync_dir(const char *path)
 }
 
 int
+util_open_beneath(const char *root, const char *rel, int flags)
+{
+	char buf[PATH_MAX], *comp, *next;
+	struct stat st;
+	int dfd, nfd, saved;
+
+	if (util_strlcpy(buf, rel, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	for (comp = buf; *comp == '/'; comp++)
+		;
+	for (;;) {
+		if ((next = strchr(comp, '/')) == NULL)
+			break;
+		*next++ = '\0';
+		while (*next == '/')
+			next++;
+		if (*next == '\0')
+			break;		/* "dir/": open dir itself last */
+		if (strcmp(comp, "..") == 0)
+			goto einval;
+		if (*comp != '\0' && strcmp(comp, ".") != 0) {
+			nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (nfd == -1) {
+				/* O_DIRECTORY makes Linux say ENOTDIR for a
+				 * symlink: say what it is. */
+				if (errno == ENOTDIR && fstatat(dfd, comp, &st,
+				    AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode))
+					errno = ELOOP;
+				goto fail;
+			}
+			close(dfd);
+			dfd = nfd;
+		}
+		comp = next;
+	}
+	if (*comp == '\0' || strcmp(comp, "..") == 0)
+		goto einval;
+	nfd = openat(dfd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (nfd == -1)
+		goto fail;
+	close(dfd);
+	return nfd;
+einval:
+	errno = EINVAL;
+fail:
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return -1;
+}
+
+int
 util_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

@@ -336,6 +336,20 @@ assert text.rstrip().endswith("imported 4, skipped 0, rejected 0"), text
 EOF2
 ok "import: progress line on a terminal"
 
+# Named explicitly, a FIFO is refused at once (not read, never waited
+# on); inside a directory a symlink is not followed, even to a wheel.
+mkfifo "$T/pipe-1.0-py3-none-any.whl"
+mkdir -p "$T/links"
+ln -s "$T/in/gen/demo_pkg-1.0-py3-none-any.whl" \
+	"$T/links/demo_pkg-1.0-py3-none-any.whl"
+run timeout 20 "$CTL" -d "$T/d-special" import \
+	"$T/pipe-1.0-py3-none-any.whl" "$T/links"
+expect_rc 1 "import a FIFO and a directory of symlinks"
+contains "$out" "rejected $T/pipe-1.0-py3-none-any.whl: not a regular file [io]" \
+	"FIFO reason"
+contains "$out" "imported 0, skipped 0, rejected 1" "FIFO and symlink summary"
+ok "import: a FIFO is refused without reading it; symlinks in directories are not followed"
+
 [ "$(sql 'SELECT count(*) FROM files')" -eq "$NGOOD" ] || fail "catalog count"
 [ "$(ls "$D/files" | grep -vc '\.metadata$')" -eq "$NGOOD" ] || fail "store count"
 [ -z "$(ls -A "$D/tmp")" ] || fail "temp files left: $(ls -A "$D/tmp")"

@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +42,16 @@ test_buf_bounded(void **state)
 		assert_int_equal(buf_printf(&b, "%03d,", i % 1000), 0);
 	assert_int_equal(b.len, 4000);
 	assert_memory_equal(b.ptr + 3996, "999,", 4);
+	buf_free(&b);
+
+	/* An unbounded-looking cap is still one whose sizes cannot wrap. */
+	buf_init(&b, SIZE_MAX);
+	assert_true(b.max <= SIZE_MAX / 2);
+	assert_int_equal(buf_addstr(&b, "ok"), 0);
+	assert_int_equal(buf_add(&b, "x", SIZE_MAX - 3), -1);
+	assert_int_equal(errno, E2BIG);
+	assert_int_equal(buf_add(&b, "x", SIZE_MAX), -1);
+	assert_string_equal(buf_cstr(&b), "ok");
 	buf_free(&b);
 }
 
@@ -157,6 +168,78 @@ test_small_helpers(void **state)
 }
 
 static void
+test_open_beneath(void **state)
+{
+	char dir[] = "/tmp/wwtestXXXXXX", p[600], q[600], got[8];
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/root/a/b", dir);
+	assert_int_equal(util_mkdirs(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/root/a/b/f.whl", dir);
+	assert_int_equal(util_write_atomic(p, "public", 6), 0);
+	snprintf(p, sizeof(p), "%s/private", dir);
+	assert_int_equal(util_mkdirs(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/private/f.whl", dir);
+	assert_int_equal(util_write_atomic(p, "secret", 6), 0);
+	snprintf(p, sizeof(p), "%s/root", dir);
+
+	fd = util_open_beneath(p, "a/b/f.whl", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, got, 6), 6);
+	assert_memory_equal(got, "public", 6);
+	close(fd);
+	fd = util_open_beneath(p, "/a//b/./f.whl", O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* A directory swapped for a symlink after the walk. */
+	snprintf(q, sizeof(q), "%s/root/a/b", dir);
+	snprintf(p, sizeof(p), "%s/root/a/b.old", dir);
+	assert_int_equal(rename(q, p), 0);
+	snprintf(p, sizeof(p), "%s/private", dir);
+	assert_int_equal(symlink(p, q), 0);
+	snprintf(p, sizeof(p), "%s/root", dir);
+	errno = 0;
+	assert_int_equal(util_open_beneath(p, "a/b/f.whl", O_RDONLY), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(unlink(q), 0);
+
+	/* The file itself swapped for a symlink. */
+	snprintf(p, sizeof(p), "%s/root/a/b.old", dir);
+	assert_int_equal(rename(p, q), 0);
+	snprintf(q, sizeof(q), "%s/root/a/b/f.whl", dir);
+	assert_int_equal(unlink(q), 0);
+	snprintf(p, sizeof(p), "%s/private/f.whl", dir);
+	assert_int_equal(symlink(p, q), 0);
+	snprintf(p, sizeof(p), "%s/root", dir);
+	errno = 0;
+	assert_int_equal(util_open_beneath(p, "a/b/f.whl", O_RDONLY), -1);
+	assert_int_equal(errno, ELOOP);
+
+	/* No way up, nothing empty. */
+	assert_int_equal(util_open_beneath(p, "a/../../private/f.whl",
+	    O_RDONLY), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(util_open_beneath(p, "", O_RDONLY), -1);
+	assert_int_equal(util_open_beneath(p, "a/..", O_RDONLY), -1);
+
+	unlink(q);
+	snprintf(p, sizeof(p), "%s/private/f.whl", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/private", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/root/a/b", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/root/a", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/root", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
+static void
 test_wwerr(void **state)
 {
 	struct wwerr e;
@@ -180,6 +263,7 @@ main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_small_helpers),
+		cmocka_unit_test(test_open_beneath),
 		cmocka_unit_test(test_wwerr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
