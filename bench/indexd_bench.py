@@ -175,7 +175,8 @@ def run(cdir, work):
     ngx = H.Nginx(export, os.path.join(work, "nginx"), workers=WORKERS,
                   access_log=os.path.join(work, "nginx-access.log"))
     err = open(os.path.join(work, "indexd.stderr"), "w")
-    proc = subprocess.Popen([H.INDEXD, "-c", conf], stderr=err)
+    # -v: indexd logs each page render with its CPU time
+    proc = subprocess.Popen([H.INDEXD, "-v", "-c", conf], stderr=err)
     port = None
     for _ in range(200):
         text = open(os.path.join(work, "indexd.stderr")).read()
@@ -193,6 +194,12 @@ def run(cdir, work):
     nsampler.start()
     try:
         results = measure(idx_url, ngx.url)
+        text = open(os.path.join(work, "indexd.stderr")).read()
+        results["cpu"] = {}
+        for fmt, ms in re.findall(r"rendered bench-many-versions \((\w+), "
+                                  r"2000 files, \d+ bytes\) in ([\d.]+) ms "
+                                  r"CPU", text):
+            results["cpu"].setdefault(fmt, float(ms))
     finally:
         sampler.stop_ev.set()
         nsampler.stop_ev.set()
@@ -282,10 +289,13 @@ def report(res, rss, nginx_rss):
         med, p99 = res["warm"][name]
         good = p99 < 0.005
         ok &= good
-        print("2000-version page (%s, %d KB): cold render %.1f ms; warm "
-              "median %.2f ms, p99 %.2f ms (target < 5 ms) %s" % (
-                  name, size // 1024, cold_t * 1e3, med * 1e3, p99 * 1e3,
-                  "ok" if good else "ABOVE"))
+        cpu = res.get("cpu", {}).get(name)
+        print("2000-version page (%s, %d KB): warm median %.2f ms, p99 "
+              "%.2f ms (target < 5 ms) %s; first request (render) %.1f ms "
+              "wall, %s CPU" % (
+                  name, size // 1024, med * 1e3, p99 * 1e3,
+                  "ok" if good else "ABOVE", cold_t * 1e3,
+                  "%.1f ms" % cpu if cpu is not None else "?"))
     print()
     print("all targets met" if ok else "SOME TARGETS MISSED")
     return ok

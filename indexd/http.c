@@ -1397,6 +1397,13 @@ try_head(struct http_conn *c)
 		conn_fail(c, 431, "request header block too large");
 		return 1;
 	}
+	/* a NUL would cut the head short for every string function below,
+	 * and what follows it would be read as the next request */
+	if (memchr(p, '\0', end) != NULL) {
+		evbuffer_drain(in, end);
+		conn_fail(c, 400, "NUL byte in the request head");
+		return 1;
+	}
 	if (end + 1 > c->hcap) {
 		size_t cap = end + 1 < 1024 ? 1024 : end + 1;
 		char *nb = realloc(c->hbuf, cap);

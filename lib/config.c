@@ -382,6 +382,8 @@ h_target(struct config_ctx *x, struct config_target *t, const char *k,
 		return set_str(x, k, t->ldflags, sizeof(t->ldflags), v);
 	if (!strcmp(k, "network"))
 		return set_bool(x, k, &t->network, v);
+	if (!strcmp(k, "repair"))
+		return set_bool(x, k, &t->repair, v);
 	if (!strcmp(k, "timeout"))
 		return set_int(x, k, &t->timeout, 1, 86400, v);
 	if (!strcmp(k, "memory"))
@@ -474,6 +476,7 @@ init_section_defaults(struct config *c, const char *kind, void *p)
 		t->memory = 2ULL * 1024 * 1024 * 1024;
 		t->cpus = 1;
 		t->pids = 512;
+		t->repair = 1;
 	}
 }
 

@@ -1,8 +1,8 @@
 /*
- * test_config.c: the [limits] section of the config file, through
- * config_load on real files: every key reaches struct limits, sizes take
- * suffixes, and bad values are refused with the file, line and value
- * named.
+ * test_config.c: the config file through config_load on real files: every
+ * [limits] key reaches struct limits, sizes take suffixes, a target's
+ * repair key (default yes), and bad values are refused with the file, line
+ * and value named.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,12 +113,52 @@ test_bad_limits(void **state)
 	}
 }
 
+static void
+test_target_repair(void **state)
+{
+	static const char *bad[] = { "maybe", "", "2", "yes please" };
+	struct config *c;
+	const struct config_target *t;
+	struct wwerr err;
+	char conf[256];
+	size_t i;
+
+	(void)state;
+	write_conf("[target a]\nimage = x\n\n[target b]\nimage = y\n"
+	    "repair = no\n\n[target c]\nimage = z\nrepair = yes\n");
+	if (config_load(path, &c, &err) == -1)
+		fail_msg("%s", err.msg);
+	assert_non_null(t = config_target(c, "a"));
+	assert_int_equal(t->repair, 1);
+	assert_non_null(t = config_target(c, "b"));
+	assert_int_equal(t->repair, 0);
+	assert_non_null(t = config_target(c, "c"));
+	assert_int_equal(t->repair, 1);
+	config_free(c);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(conf, sizeof(conf), "[target a]\nrepair = %s\n"
+		    "image = x\n", bad[i]);
+		write_conf(conf);
+		c = NULL;
+		if (config_load(path, &c, &err) != -1)
+			fail_msg("accepted repair = \"%s\"", bad[i]);
+		assert_null(c);
+		if (strstr(err.msg, ".conf:2") == NULL ||
+		    strstr(err.msg, "repair") == NULL ||
+		    strstr(err.msg, "yes/no") == NULL)
+			fail_msg("repair = \"%s\": message \"%s\"", bad[i],
+			    err.msg);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bad_limits),
+		cmocka_unit_test(test_target_repair),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
