@@ -50,6 +50,13 @@ int	 util_read_file(const char *path, size_t max, char **out, size_t *outlen);
  * is too small for all of it.
  */
 void	 util_quote(const char *s, size_t len, char *out, size_t outlen);
+/*
+ * Make s valid UTF-8 in place: every byte of an invalid, overlong,
+ * surrogate or out-of-range sequence becomes '?'. Text from builds and
+ * the network must be JSON-safe before it is stored. Returns how many
+ * bytes were replaced.
+ */
+size_t	 util_utf8_scrub(char *s);
 /* Does s[0..len) end with suffix? */
 int	 util_has_suffix(const char *s, size_t len, const char *suffix);
 /* The part of path after its last '/' (path itself if none). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "catalog.h"
 #include "indexctl.h"
@@ -107,7 +108,7 @@ token_create(struct cmd_ctx *ctx, int argc, char **argv)
 	fflush(stdout);
 out:
 	if (secret != NULL) {
-		memset(secret, 0, strlen(secret));
+		OPENSSL_cleanse(secret, strlen(secret));
 		free(secret);
 	}
 	ctl_close_data(s, c);

@@ -875,7 +875,7 @@ jobs_fail(struct jobs *js, int64_t id, enum job_failure failure,
 	sqlite3_stmt *st;
 	enum job_state end;
 	struct db_tx tx;
-	char state[16] = "";
+	char state[16] = "", clean[JOBS_TEXT_MAX + 1];
 	int rc, attempts = 0, max = 0, cancel = 0;
 	int64_t now;
 
@@ -885,6 +885,12 @@ jobs_fail(struct jobs *js, int64_t id, enum job_failure failure,
 	if (message != NULL && strlen(message) > JOBS_TEXT_MAX)
 		return wwerr_set(err, JOBS_E_INVALID, "job %lld: failure "
 		    "message too long", (long long)id);
+	/* Build output is any bytes; every reader wants JSON-safe text. */
+	if (message != NULL) {
+		util_strlcpy(clean, message, sizeof(clean));
+		util_utf8_scrub(clean);
+		message = clean;
+	}
 	if (tx_begin(js, &tx, err) == -1)
 		return -1;
 	if ((st = stmt(js, J_STATE, err)) == NULL)

@@ -449,6 +449,17 @@ test_backoff_and_retries(void **state)
 	    30, &err), -1);
 	assert_int_equal(err.code, JOBS_E_NOTFOUND);
 
+	/* Build output in a message is any bytes: stored as UTF-8. */
+	a = enqueue(fx->js, "latin1", "1.0", "t", 0);
+	assert_int_equal(claim(fx->js, "e", "t"), a);
+	assert_int_equal(jobs_fail(fx->js, a, JOB_FAIL_BUILD_ERROR,
+	    "x.c:1: caf\xe9 \xc3\xa9 \xed\xa0\x80 \xf0\x9f\x94\xa7 \xc0\xaf",
+	    1, 0, 30, &err), JOB_FAILED);
+	get(fx->js, a, &j);
+	assert_string_equal(j.message,
+	    "x.c:1: caf? \xc3\xa9 ??? \xf0\x9f\x94\xa7 ??");
+	job_free(&j);
+
 	/* No retry asked: failed at once; no exit status recorded. */
 	a = enqueue(fx->js, "broken", "1.0", "t", 0);
 	assert_int_equal(claim(fx->js, "e", "t"), a);

@@ -146,6 +146,14 @@ test_small_helpers(void **state)
 	assert_string_equal(util_base_name("/a/b/c.whl"), "c.whl");
 	assert_string_equal(util_base_name("c.whl"), "c.whl");
 	assert_string_equal(util_base_name("dir/"), "");
+	{
+		char u[] = "ok \xc3\xa9 \xe2\x82\xac \xf4\x8f\xbf\xbf|\xff"
+		    "\xc3|\xe0\x80\x80|\xf4\x90\x80\x80|\xed\xb0\x80|\xc3";
+
+		assert_int_equal(util_utf8_scrub(u), 13);
+		assert_string_equal(u, "ok \xc3\xa9 \xe2\x82\xac "
+		    "\xf4\x8f\xbf\xbf|??|???|????|???|?");
+	}
 
 	/* More than a pipe holds: short writes are continued. */
 	memset(big, 'x', sizeof(big));
