@@ -6,7 +6,8 @@
  * A job is one build of project==version for one target. It moves
  *   queued -> running -> succeeded | failed | cancelled
  * and a failed attempt goes back to queued with an exponential backoff
- * until max_attempts is used up. Every transition is one short
+ * until max_attempts is used up, if its caller asks for a retry (builderd
+ * retries only failures that may pass: build.h, build_failure_retry). Every transition is one short
  * transaction (or a savepoint inside the caller's, so the executor can
  * record the wheel and finish the job atomically); nothing here does I/O
  * besides SQLite.

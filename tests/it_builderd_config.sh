@@ -38,6 +38,10 @@ sed -e "s|@DATADIR@|$tmp/data|g" -e "s|@DEMODIR@|$tmp|g" -e "s|@PORT@|8421|g" \
     -e "s|@SRCDIR@|$src|g" -e "s|@ENGINE_URL@|unix://$tmp/e.sock|g" \
     "$src/config/demo/wheelwright.conf.in" > "$tmp/demo.conf"
 expect 0 "configuration OK" "$tmp/demo.conf"
+# With its musllinux target, as .ci/demo adds it when the musl image exists.
+sed -e "s|@MUSL_IMAGE@|localhost/wheelwright-musl-libyaml:test|g" \
+    "$src/config/demo/musllinux.conf.in" >> "$tmp/demo.conf"
+expect 0 "configuration OK" "$tmp/demo.conf"
 
 base() {
 	cat <<EOT
@@ -51,6 +55,8 @@ EOT
 expect 1 'target t.*arch "vax"' "$tmp/arch.conf"
 { base; printf '[target t]\nimage = i\nengines = e9\n'; } > "$tmp/eng.conf"
 expect 1 'engine "e9" is not defined' "$tmp/eng.conf"
+{ base; printf '[target t]\nimage = i\nrepair = perhaps\n'; } > "$tmp/rep.conf"
+expect 1 'rep.conf:[0-9]+: repair: "perhaps" is not yes/no' "$tmp/rep.conf"
 { base; printf '[builderd]\nlabels = wheelwright.job=3\n'; } > "$tmp/lab.conf"
 expect 1 'lab.conf:[0-9]+: labels' "$tmp/lab.conf"
 { base; printf '[builderd]\nrequirements = nope.txt\n[target t]\nimage = i\n'; } \
