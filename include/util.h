@@ -57,6 +57,14 @@ void	 util_quote(const char *s, size_t len, char *out, size_t outlen);
  * bytes were replaced.
  */
 size_t	 util_utf8_scrub(char *s);
+/*
+ * s as a JSON string (a jansson json_t): null for NULL, and text that is
+ * not valid UTF-8 (build output, rows from older versions) scrubbed as by
+ * util_utf8_scrub, because json_string() refuses it and a JSON document
+ * must never carry it. NULL only when out of memory.
+ */
+struct json_t;
+struct json_t *util_json_text(const char *s);
 /* Does s[0..len) end with suffix? */
 int	 util_has_suffix(const char *s, size_t len, const char *suffix);
 /* The part of path after its last '/' (path itself if none). */

@@ -102,28 +102,6 @@ jtime(int64_t us)
 	return json_string(buf);
 }
 
-/* Text from builds may not be UTF-8; JSON must be. */
-static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-	char *c;
-	size_t i;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	if ((c = strdup(s)) == NULL)
-		return NULL;
-	for (i = 0; c[i] != '\0'; i++)
-		if ((unsigned char)c[i] >= 0x80)
-			c[i] = '?';
-	j = json_string(c);
-	free(c);
-	return j;
-}
-
 struct json_t *
 ctl_job_json(const struct job *j)
 {
@@ -131,10 +109,10 @@ ctl_job_json(const struct job *j)
 	    " s:i, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
 	    " s:o, s:o}",
 	    "id", (json_int_t)j->id,
-	    "project", jstr(j->project),
-	    "version", jstr(j->version),
-	    "requirement", jstr(j->requirement),
-	    "target", jstr(j->target),
+	    "project", util_json_text(j->project),
+	    "version", util_json_text(j->version),
+	    "requirement", util_json_text(j->requirement),
+	    "target", util_json_text(j->target),
 	    "build_number", j->build_number,
 	    "state", job_state_name(j->state),
 	    "priority", j->priority,
@@ -143,8 +121,8 @@ ctl_job_json(const struct job *j)
 	    "requeues", j->requeues,
 	    "next_attempt", j->state == JOB_QUEUED ?
 	    jtime(j->next_attempt_us) : json_null(),
-	    "engine", jstr(j->engine),
-	    "container_id", jstr(j->container_id),
+	    "engine", util_json_text(j->engine),
+	    "container_id", util_json_text(j->container_id),
 	    "cancel_requested", j->cancel_requested,
 	    "created", jtime(j->created_us),
 	    "started", jtime(j->started_us),
@@ -153,10 +131,10 @@ ctl_job_json(const struct job *j)
 	    json_integer(j->exit_status) : json_null(),
 	    "failure", j->failure != JOB_FAIL_NONE ?
 	    json_string(job_failure_name(j->failure)) : json_null(),
-	    "message", jstr(j->message),
-	    "log", jstr(j->log_path),
-	    "wheel", jstr(j->wheel),
-	    "origin", jstr(j->origin));
+	    "message", util_json_text(j->message),
+	    "log", util_json_text(j->log_path),
+	    "wheel", util_json_text(j->wheel),
+	    "origin", util_json_text(j->origin));
 }
 
 int

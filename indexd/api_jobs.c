@@ -101,12 +101,6 @@ send_error(struct http_request *r, int status, const char *field,
 }
 
 static json_t *
-jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *
 jtime(int64_t us)
 {
 	char t[64];
@@ -130,10 +124,10 @@ job_json(const struct job *j)
 	    " s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
 	    " s:s, s:o}",
 	    "id", (json_int_t)j->id,
-	    "project", jstr(j->project),
-	    "version", jstr(j->version),
-	    "requirement", jstr(j->requirement),
-	    "target", jstr(j->target),
+	    "project", util_json_text(j->project),
+	    "version", util_json_text(j->version),
+	    "requirement", util_json_text(j->requirement),
+	    "target", util_json_text(j->target),
 	    "build_number", j->build_number,
 	    "state", job_state_name(j->state),
 	    "priority", j->priority,
@@ -141,7 +135,7 @@ job_json(const struct job *j)
 	    "max_attempts", j->max_attempts,
 	    "next_attempt", j->state == JOB_QUEUED ?
 	    jtime(j->next_attempt_us) : json_null(),
-	    "engine", jstr(j->engine),
+	    "engine", util_json_text(j->engine),
 	    "cancel_requested", j->cancel_requested,
 	    "created", jtime(j->created_us),
 	    "started", jtime(j->started_us),
@@ -150,10 +144,10 @@ job_json(const struct job *j)
 	    json_integer(j->exit_status) : json_null(),
 	    "failure", j->failure != JOB_FAIL_NONE ?
 	    json_string(job_failure_name(j->failure)) : json_null(),
-	    "message", jstr(j->message),
-	    "wheel", jstr(j->wheel),
+	    "message", util_json_text(j->message),
+	    "wheel", util_json_text(j->wheel),
 	    "wheel_url", j->wheel ? json_string(wurl) : json_null(),
-	    "origin", jstr(j->origin),
+	    "origin", util_json_text(j->origin),
 	    "url", url,
 	    "log_url", json_string(log));
 }

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
 int
@@ -351,6 +353,24 @@ util_utf8_scrub(char *s)
 			p += n;
 	}
 	return bad;
+}
+
+json_t *
+util_json_text(const char *s)
+{
+	json_t *j;
+	char *c;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	if ((c = strdup(s)) == NULL)
+		return NULL;
+	util_utf8_scrub(c);
+	j = json_string(c);
+	free(c);
+	return j;
 }
 
 int

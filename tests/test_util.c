@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "buf.h"
 #include "hash.h"
@@ -153,6 +154,25 @@ test_small_helpers(void **state)
 		assert_int_equal(util_utf8_scrub(u), 13);
 		assert_string_equal(u, "ok \xc3\xa9 \xe2\x82\xac "
 		    "\xf4\x8f\xbf\xbf|??|???|????|???|?");
+	}
+	{
+		/* JSON text: never refused, never invalid, valid text kept. */
+		json_t *j = util_json_text("msg: caf\xe9 \xc3\xa9 \xed\xa0\x80");
+		char *d;
+
+		assert_non_null(j);
+		assert_string_equal(json_string_value(j),
+		    "msg: caf? \xc3\xa9 ???");
+		d = json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+		assert_string_equal(d, "\"msg: caf? \\u00E9 ???\"");
+		free(d);
+		json_decref(j);
+		j = util_json_text("plain \xe2\x82\xac");
+		assert_string_equal(json_string_value(j), "plain \xe2\x82\xac");
+		json_decref(j);
+		j = util_json_text(NULL);
+		assert_true(json_is_null(j));
+		json_decref(j);
 	}
 
 	/* More than a pipe holds: short writes are continued. */
