@@ -43,6 +43,7 @@
 #include "indexd_http.h"
 #include "indexd_metrics.h"
 #include "indexd_negotiate.h"
+#include "indexd_pagerows.h"
 #include "indexd_render.h"
 #include "indexd_server.h"
 #include "indexd_upload.h"
@@ -302,96 +303,6 @@ worker_changed(void *arg)
 /* ------------------------------------------------------------------ */
 /* rendering */
 
-/*
- * Rows copied out of the catalog for one render. Strings go to an arena
- * of 64 KB chunks (pointers stay put), so a 2000-file page costs a
- * handful of allocations instead of ten thousand.
- */
-struct achunk {
-	struct achunk	*next;
-	size_t		 used, cap;
-	char		 data[];
-};
-
-struct filelist {
-	struct catalog_file	*v;
-	size_t			 n, cap;
-	int			 oom;
-	struct achunk		*chunks;
-};
-
-static char *
-arena_strdup(struct filelist *l, const char *s)
-{
-	struct achunk *c = l->chunks;
-	size_t len;
-
-	if (s == NULL)
-		return NULL;
-	len = strlen(s) + 1;
-	if (c == NULL || c->cap - c->used < len) {
-		size_t cap = len > 65536 ? len : 65536;
-		if ((c = malloc(sizeof(*c) + cap)) == NULL) {
-			l->oom = 1;
-			return NULL;
-		}
-		c->used = 0;
-		c->cap = cap;
-		c->next = l->chunks;
-		l->chunks = c;
-	}
-	memcpy(c->data + c->used, s, len);
-	c->used += len;
-	return c->data + c->used - len;
-}
-
-static int
-collect_file(const struct catalog_file *f, void *arg)
-{
-	struct filelist *l = arg;
-	struct catalog_file *c;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		struct catalog_file *nv = reallocarray(l->v, ncap,
-		    sizeof(*nv));
-		if (nv == NULL) {
-			l->oom = 1;
-			return 1;
-		}
-		l->v = nv;
-		l->cap = ncap;
-	}
-	c = &l->v[l->n++];
-	memset(c, 0, sizeof(*c));
-	c->id = f->id;
-	c->kind = f->kind;
-	memcpy(c->sha256, f->sha256, sizeof(c->sha256));
-	memcpy(c->metadata_sha256, f->metadata_sha256,
-	    sizeof(c->metadata_sha256));
-	c->size = f->size;
-	c->has_metadata = f->has_metadata;
-	c->upload_time_us = f->upload_time_us;
-	c->yanked = f->yanked;
-	c->version = arena_strdup(l, f->version ? f->version : "");
-	c->filename = arena_strdup(l, f->filename ? f->filename : "");
-	c->requires_python = arena_strdup(l, f->requires_python);
-	c->yanked_reason = arena_strdup(l, f->yanked_reason);
-	return l->oom;
-}
-
-static void
-filelist_free(struct filelist *l)
-{
-	struct achunk *c, *next;
-
-	for (c = l->chunks; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(l->v);
-}
-
 static int
 hex_to_bin(const char *hex, unsigned char *out)
 {
@@ -432,7 +343,7 @@ static struct page *
 render_project_pages(struct worker *w, const char *name, int64_t pgen,
     int json, int *status)
 {
-	struct filelist l;
+	struct pagerows_files l;
 	struct wwerr err;
 	struct page *p = NULL;
 	struct timespec t0, t1;
@@ -440,14 +351,10 @@ render_project_pages(struct worker *w, const char *name, int64_t pgen,
 	int rc;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-	memset(&l, 0, sizeof(l));
-	if (catalog_foreach_file(w->cat, name, collect_file, &l, &err) == -1) {
-		log_warnx("%s: %s: %s", __func__, name, err.msg);
-		*status = 503;
-		goto fail;
-	}
-	if (l.oom) {
-		*status = 500;
+	if (pagerows_load_files(w->cat, name, &l, &err) == -1) {
+		if (!l.oom)
+			log_warnx("%s: %s: %s", __func__, name, err.msg);
+		*status = l.oom ? 500 : 503;
 		goto fail;
 	}
 	buf_reset(&w->scratch);
@@ -471,11 +378,11 @@ render_project_pages(struct worker *w, const char *name, int64_t pgen,
 	    name, json ? "json" : "html", l.n, p->len,
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-	filelist_free(&l);
+	pagerows_files_free(&l);
 	return p;
 fail:
 	buf_reset(&w->scratch);
-	filelist_free(&l);
+	pagerows_files_free(&l);
 	return NULL;
 }
 
@@ -513,56 +420,11 @@ project_page(struct worker *w, const char *name, int json, int *status)
 	return render_project_pages(w, name, pgen, json, status);
 }
 
-struct projlist {
-	struct render_project	*v;
-	size_t			 n, cap;
-	int			 oom;
-};
-
-static int
-collect_project(const char *normalized, const char *display, int64_t gen,
-    void *arg)
-{
-	struct projlist *l = arg;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 256;
-		struct render_project *nv = reallocarray(l->v, ncap,
-		    sizeof(*nv));
-		if (nv == NULL) {
-			l->oom = 1;
-			return 1;
-		}
-		l->v = nv;
-		l->cap = ncap;
-	}
-	l->v[l->n].normalized = strdup(normalized);
-	l->v[l->n].display = display ? strdup(display) : NULL;
-	l->n++;
-	if (l->v[l->n - 1].normalized == NULL) {
-		l->oom = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static void
-projlist_free(struct projlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free((char *)l->v[i].normalized);
-		free((char *)l->v[i].display);
-	}
-	free(l->v);
-}
-
 static struct page *
 index_page(struct worker *w, int json, int *status)
 {
 	struct page *p, *html = NULL, *js = NULL;
-	struct projlist l;
+	struct pagerows_projects l;
 	struct wwerr err;
 
 	if (worker_sync(w) == -1) {
@@ -573,14 +435,10 @@ index_page(struct worker *w, int json, int *status)
 	if (p != NULL && p->gen == w->gen)
 		return p;
 	page_unref(p);
-	memset(&l, 0, sizeof(l));
-	if (catalog_foreach_project(w->cat, collect_project, &l, &err) == -1) {
-		log_warnx("%s: %s", __func__, err.msg);
-		*status = 503;
-		goto fail;
-	}
-	if (l.oom) {
-		*status = 500;
+	if (pagerows_load_projects(w->cat, &l, &err) == -1) {
+		if (!l.oom)
+			log_warnx("%s: %s", __func__, err.msg);
+		*status = l.oom ? 500 : 503;
 		goto fail;
 	}
 	buf_reset(&w->scratch);
@@ -597,7 +455,7 @@ index_page(struct worker *w, int json, int *status)
 	page_cache_put(w->d->cache, "h:", html);
 	page_cache_put(w->d->cache, "j:", js);
 	page_cache_count_render(w->d->cache);
-	projlist_free(&l);
+	pagerows_projects_free(&l);
 	if (json) {
 		page_unref(html);
 		return js;
@@ -610,7 +468,7 @@ fail:
 	buf_reset(&w->scratch);
 	page_unref(html);
 	page_unref(js);
-	projlist_free(&l);
+	pagerows_projects_free(&l);
 	return NULL;
 }
 
