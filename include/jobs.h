@@ -92,6 +92,15 @@ struct job {
 };
 
 void	 job_free(struct job *j);	/* frees the members, not j */
+/*
+ * The job as a JSON object (jansson; NULL if out of memory) with the
+ * fields every reader shows (`indexctl jobs --json`, GET /api/v1/jobs/ID):
+ * names, state, attempts, times (ISO 8601, null if not yet), engine, exit
+ * status, failure and message (scrubbed to UTF-8), wheel and origin.
+ * Callers add their own (local paths, URLs).
+ */
+struct json_t;
+struct json_t *job_json(const struct job *j);
 
 /*
  * Open the job store on an open catalog (which must outlive it), running

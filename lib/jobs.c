@@ -227,6 +227,48 @@ job_free(struct job *j)
 	memset(j, 0, sizeof(*j));
 }
 
+static json_t *
+json_time(int64_t us)
+{
+	char buf[64];
+
+	if (us <= 0)
+		return json_null();
+	util_format_time_us(us, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+json_t *
+job_json(const struct job *j)
+{
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:i, s:s, s:i, s:i, s:i,"
+	    " s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "id", (json_int_t)j->id,
+	    "project", util_json_text(j->project),
+	    "version", util_json_text(j->version),
+	    "requirement", util_json_text(j->requirement),
+	    "target", util_json_text(j->target),
+	    "build_number", j->build_number,
+	    "state", job_state_name(j->state),
+	    "priority", j->priority,
+	    "attempts", j->attempts,
+	    "max_attempts", j->max_attempts,
+	    "next_attempt", j->state == JOB_QUEUED ?
+	    json_time(j->next_attempt_us) : json_null(),
+	    "engine", util_json_text(j->engine),
+	    "cancel_requested", j->cancel_requested,
+	    "created", json_time(j->created_us),
+	    "started", json_time(j->started_us),
+	    "finished", json_time(j->finished_us),
+	    "exit_status", j->has_exit_status ?
+	    json_integer(j->exit_status) : json_null(),
+	    "failure", j->failure != JOB_FAIL_NONE ?
+	    json_string(job_failure_name(j->failure)) : json_null(),
+	    "message", util_json_text(j->message),
+	    "wheel", util_json_text(j->wheel),
+	    "origin", util_json_text(j->origin));
+}
+
 void
 job_filter_init(struct job_filter *f)
 {
