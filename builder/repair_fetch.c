@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "engine.h"
 #include "repair_fetch.h"
+#include "strv.h"
 #include "util.h"
 
 #define FETCH_MAX_LIBS		256
@@ -36,58 +37,6 @@
 #define FETCH_MAX_CONF		(256 * 1024)	/* one loader config file */
 #define FETCH_MAX_INCLUDES	64
 #define FETCH_MAX_INTERP	128
-
-struct strv {
-	char	**v;
-	size_t	  n, alloc;
-};
-
-static int
-strv_add(struct strv *s, const char *str, size_t len)
-{
-	char **nv;
-
-	if (s->n + 2 > s->alloc) {
-		size_t na = s->alloc ? s->alloc * 2 : 8;
-
-		if ((nv = realloc(s->v, na * sizeof(*nv))) == NULL)
-			return -1;
-		s->v = nv;
-		s->alloc = na;
-	}
-	if ((s->v[s->n] = strndup(str, len)) == NULL)
-		return -1;
-	s->v[++s->n] = NULL;
-	return 0;
-}
-
-static int
-strv_has(const struct strv *s, const char *str)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], str) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-strv_addu(struct strv *s, const char *str)
-{
-	return strv_has(s, str) ? 0 : strv_add(s, str, strlen(str));
-}
-
-static void
-strv_free(struct strv *s)
-{
-	size_t i;
-
-	for (i = 0; s->v != NULL && i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
 
 struct fctx {
 	struct engine	*e;
@@ -235,7 +184,7 @@ confdir_cb(void *arg, struct archive *a, struct archive_entry *ent,
 	while ((n = archive_read_data(a, blk, sizeof(blk))) > 0)
 		if (buf_add(&b, blk, (size_t)n) == -1)
 			break;
-	if (strv_add(d->texts, buf_cstr(&b), b.len) == -1) {
+	if (strv_addn(d->texts, buf_cstr(&b), b.len) == -1) {
 		buf_free(&b);
 		return wwerr_set(d->c->err, REPAIR_E_NOMEM, "out of memory");
 	}

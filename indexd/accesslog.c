@@ -133,19 +133,6 @@ add_escaped(struct buf *out, const char *s)
 	return rc;
 }
 
-static int
-add_u64(struct buf *b, uint64_t v)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return buf_add(b, tmp + i, sizeof(tmp) - i);
-}
-
 int
 accesslog_format(struct buf *out, const struct http_log_entry *e,
     struct accesslog_clock *clk)
@@ -183,9 +170,9 @@ accesslog_format(struct buf *out, const struct http_log_entry *e,
 	} else
 		rc |= buf_addc(out, '-');
 	rc |= buf_add(out, "\" ", 2);
-	rc |= add_u64(out, (uint64_t)(e->status < 0 ? 0 : e->status));
+	rc |= buf_add_u64(out, (uint64_t)(e->status < 0 ? 0 : e->status));
 	rc |= buf_addc(out, ' ');
-	rc |= add_u64(out, e->body_bytes);
+	rc |= buf_add_u64(out, e->body_bytes);
 	rc |= buf_add(out, " \"", 2);
 	rc |= add_escaped(out, e->referer);
 	rc |= buf_add(out, "\" \"", 3);

@@ -587,20 +587,6 @@ http_request_read_body(struct http_request *r, http_body_cb on_data,
 /* ------------------------------------------------------------------ */
 /* responses */
 
-/* Append a decimal number (no printf on the hot path). */
-static int
-buf_add_u64(struct buf *b, uint64_t v)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return buf_add(b, tmp + i, sizeof(tmp) - i);
-}
-
 static const char *
 server_date(struct http_server *s)
 {

@@ -143,20 +143,6 @@ render_url_escape(struct buf *out, const char *s)
 	return rc ? -1 : 0;
 }
 
-/* Decimal without printf. */
-static int
-add_u64(struct buf *b, uint64_t v)
-{
-	char tmp[24];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return buf_add(b, tmp + i, sizeof(tmp) - i);
-}
-
 /* "2023-11-14T22:13:20.123456Z" (PEP 700) without gmtime/printf. */
 static int
 add_time(struct buf *b, int64_t us)
@@ -422,7 +408,7 @@ render_project_json(struct buf *out, const char *normalized,
 		} else
 			rc |= buf_addstr(out, ",\"core-metadata\":false");
 		rc |= buf_add(out, ",\"size\":", 8);
-		rc |= add_u64(out, f->size);
+		rc |= buf_add_u64(out, f->size);
 		if (f->upload_time_us > 0) {
 			rc |= buf_add(out, ",\"upload-time\":\"", 16);
 			rc |= add_time(out, f->upload_time_us);

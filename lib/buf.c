@@ -59,6 +59,19 @@ buf_addc(struct buf *b, char c)
 }
 
 int
+buf_add_u64(struct buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return buf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
+int
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	char small[256], *big;

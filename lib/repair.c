@@ -27,6 +27,7 @@
 #include "hash.h"
 #include "repair.h"
 #include "retag.h"
+#include "strv.h"
 #include "util.h"
 #include "wheelname.h"
 
@@ -61,50 +62,6 @@ repair_strv_free(char **v)
 	for (i = 0; v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
-}
-
-/* A growable NULL-terminated string vector. */
-struct sv {
-	char	**v;
-	size_t	  n, alloc;
-};
-
-static int
-sv_add(struct sv *s, const char *str)
-{
-	char **nv;
-
-	if (s->n + 2 > s->alloc) {
-		size_t na = s->alloc ? s->alloc * 2 : 8;
-
-		if ((nv = realloc(s->v, na * sizeof(*nv))) == NULL)
-			return -1;
-		s->v = nv;
-		s->alloc = na;
-	}
-	if ((s->v[s->n] = strdup(str)) == NULL)
-		return -1;
-	s->v[++s->n] = NULL;
-	return 0;
-}
-
-static int
-sv_has(const struct sv *s, const char *str)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], str) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *
-base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
 }
 
 static int
@@ -248,7 +205,7 @@ repair_lib_needs(const struct repair_target *t, const char *soname,
 {
 	struct elf_report *r = NULL;
 	struct policy_result pr;
-	struct sv s = { 0 };
+	struct strv s = { 0 };
 	size_t i;
 	int ret = -1;
 
@@ -265,7 +222,7 @@ repair_lib_needs(const struct repair_target *t, const char *soname,
 		goto done;
 	}
 	for (i = 0; i < pr.nexternal_libs; i++)
-		if (sv_add(&s, pr.external_libs[i]) == -1) {
+		if (strv_add(&s, pr.external_libs[i]) == -1) {
 			wwerr_set(err, REPAIR_E_NOMEM, "out of memory");
 			goto done;
 		}
@@ -481,7 +438,7 @@ in_wheel(const struct verify_result *vr, const char *soname)
 	for (i = 0; i < vr->nelfs; i++)
 		if ((vr->elfs[i]->soname != NULL &&
 		    strcmp(vr->elfs[i]->soname, soname) == 0) ||
-		    strcmp(base_name(vr->elfs[i]->path), soname) == 0)
+		    strcmp(util_base_name(vr->elfs[i]->path), soname) == 0)
 			return 1;
 	return 0;
 }
@@ -548,7 +505,7 @@ repair_wheel(const char *src, const char *outdir,
 	struct elf_report **reps = NULL;
 	struct retag_member *add = NULL;
 	struct retag_opts ro;
-	struct sv queue = { 0 };
+	struct strv queue = { 0 };
 	char why[2048], libdir[300], libprefix[600], runpath[REPAIR_MAX_RUNPATH];
 	char platform[200], tag2[200];
 	const char *oldrp;
@@ -598,7 +555,7 @@ repair_wheel(const char *src, const char *outdir,
 	 * what those need, breadth first. Each is checked before any work.
 	 */
 	for (i = 0; i < pr.nexternal_libs; i++)
-		if (sv_add(&queue, pr.external_libs[i]) == -1)
+		if (strv_add(&queue, pr.external_libs[i]) == -1)
 			goto nomem;
 	if ((b = calloc(REPAIR_MAX_LIBS, sizeof(*b))) == NULL)
 		goto nomem;
@@ -646,9 +603,9 @@ repair_wheel(const char *src, const char *outdir,
 			goto done;
 		}
 		for (k = 0; k < b[nb].nneeds; k++)
-			if (!sv_has(&queue, b[nb].needs[k]) &&
+			if (!strv_has(&queue, b[nb].needs[k]) &&
 			    !in_wheel(vr, b[nb].needs[k]) &&
-			    sv_add(&queue, b[nb].needs[k]) == -1)
+			    strv_add(&queue, b[nb].needs[k]) == -1)
 				goto nomem;
 		nb++;
 	}
@@ -912,7 +869,7 @@ repair_result_free(struct repair_result *r)
 int
 repair_list_bundled(const struct verify_result *vr, char ***out, size_t *n)
 {
-	struct sv s = { 0 };
+	struct strv s = { 0 };
 	const struct elf_report *r, *o;
 	const char *p, *sl;
 	size_t i, k, j;
@@ -937,7 +894,7 @@ repair_list_bundled(const struct verify_result *vr, char ***out, size_t *n)
 				    strcmp(o->needed[j], r->soname) == 0))
 					needed = 1;
 		}
-		if (needed && sv_add(&s, p) == -1) {
+		if (needed && strv_add(&s, p) == -1) {
 			repair_strv_free(s.v);
 			return -1;
 		}

@@ -211,14 +211,6 @@ san(const char *s, char *out, size_t outlen)
 	return out;
 }
 
-static int
-has_suffix(const char *s, size_t len, const char *suf)
-{
-	size_t n = strlen(suf);
-
-	return len >= n && memcmp(s + len - n, suf, n) == 0;
-}
-
 /*
  * Does s[0..len) spell "{name}-{version}" of our distribution? Older
  * tools did not escape names, so try every '-' and compare the
@@ -406,7 +398,7 @@ wheel_layout(struct vctx *v, const char *path, int is_dir, enum mclass *mc,
 	*mc = MC_PACKAGE;
 	*cap = CAP_NONE;
 	rest = slash ? slash + 1 : NULL;
-	if (has_suffix(path, toplen, ".dist-info")) {
+	if (util_has_suffix(path, toplen, ".dist-info")) {
 		if (rest == NULL && !is_dir)
 			return wwerr_set(v->err, VERIFY_E_LAYOUT,
 			    "member \"%s\": a file named like a .dist-info "
@@ -441,7 +433,7 @@ wheel_layout(struct vctx *v, const char *path, int is_dir, enum mclass *mc,
 		}
 		return 0;
 	}
-	if (has_suffix(path, toplen, ".data")) {
+	if (util_has_suffix(path, toplen, ".data")) {
 		if (!names_dist(v, path, toplen - strlen(".data")))
 			return wwerr_set(v->err, VERIFY_E_LAYOUT,
 			    "member \"%s\": .data directory does not match "
@@ -484,7 +476,7 @@ wheel_layout(struct vctx *v, const char *path, int is_dir, enum mclass *mc,
 			const char *s3 = strchr(s2 + 1, '/');
 			size_t l3 = s3 ? (size_t)(s3 - s2 - 1) : strlen(s2 + 1);
 
-			if (has_suffix(s2 + 1, l3, ".dist-info"))
+			if (util_has_suffix(s2 + 1, l3, ".dist-info"))
 				return wwerr_set(v->err,
 				    VERIFY_E_DISTINFO_MULTIPLE,
 				    "member \"%s\": a .dist-info directory "

@@ -1,4 +1,4 @@
-/* test_util.c: unit tests for buf, util, hash and wwerr. */
+/* test_util.c: unit tests for buf, util, hash, strv and wwerr. */
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "hash.h"
+#include "strv.h"
 #include "util.h"
 #include "wwerr.h"
 
@@ -43,6 +44,17 @@ test_buf_bounded(void **state)
 		assert_int_equal(buf_printf(&b, "%03d,", i % 1000), 0);
 	assert_int_equal(b.len, 4000);
 	assert_memory_equal(b.ptr + 3996, "999,", 4);
+	buf_free(&b);
+
+	buf_init(&b, 35);
+	assert_int_equal(buf_add_u64(&b, 0), 0);
+	assert_int_equal(buf_addc(&b, ' '), 0);
+	assert_int_equal(buf_add_u64(&b, 1234567), 0);
+	assert_int_equal(buf_addc(&b, ' '), 0);
+	assert_int_equal(buf_add_u64(&b, UINT64_MAX), 0);
+	assert_string_equal(buf_cstr(&b), "0 1234567 18446744073709551615");
+	assert_int_equal(buf_add_u64(&b, 1234567890), -1);	/* bounded */
+	assert_int_equal(b.len, 30);
 	buf_free(&b);
 
 	/* An unbounded-looking cap is still one whose sizes cannot wrap. */
@@ -99,6 +111,48 @@ test_hash(void **state)
 	assert_int_equal(n, 32);
 	assert_memory_equal(back, d, 32);
 	assert_int_equal(hash_b64url_decode("a$", back, sizeof(back), &n), -1);
+	/* urlsafe: '=' ignored however many; the standard alphabet is not */
+	assert_int_equal(hash_b64url_decode("aGVsbG8===", back, sizeof(back),
+	    &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(hash_b64url_decode("+/+/", back, sizeof(back), &n),
+	    -1);
+	assert_int_equal(hash_b64url_decode("aGVsbG9", back, sizeof(back), &n),
+	    -1);
+
+	/* standard base64, RFC 4648 padding, length-delimited */
+	assert_int_equal(hash_b64_decode("aGVsbG8=", 8, back, sizeof(back), &n),
+	    0);
+	assert_int_equal(n, 5);
+	assert_memory_equal(back, "hello", 5);
+	assert_int_equal(hash_b64_decode("aGVsbG8", 7, back, sizeof(back), &n),
+	    0);
+	assert_int_equal(n, 5);
+	assert_int_equal(hash_b64_decode("aGVsbG8=junk", 8, back, sizeof(back),
+	    &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(hash_b64_decode("", 0, back, sizeof(back), &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(hash_b64_decode("+/+/", 4, back, sizeof(back), &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(back, "\xfb\xff\xbf", 3);
+	/* bad characters, bad length, too much padding, padding to a length
+	 * not a multiple of 4, non-canonical, urlsafe letters, a NUL */
+	assert_int_equal(hash_b64_decode("aGV*bG8=", 8, back, sizeof(back), &n),
+	    -1);
+	assert_int_equal(hash_b64_decode("a", 1, back, sizeof(back), &n), -1);
+	assert_int_equal(hash_b64_decode("aGVsbG8===", 10, back, sizeof(back),
+	    &n), -1);
+	assert_int_equal(hash_b64_decode("aGVsbA=", 7, back, sizeof(back), &n),
+	    -1);
+	assert_int_equal(hash_b64_decode("aGVsbG9=", 8, back, sizeof(back), &n),
+	    -1);
+	assert_int_equal(hash_b64_decode("-_-_", 4, back, sizeof(back), &n), -1);
+	assert_int_equal(hash_b64_decode("aG\0s", 4, back, sizeof(back), &n),
+	    -1);
+	/* output bound */
+	assert_int_equal(hash_b64_decode("aGVsbG8=", 8, back, 4, &n), -1);
+	assert_int_equal(hash_b64_decode("aGVsbG8=", 8, back, 5, &n), 0);
 	assert_false(hash_is_hex64("BA7816bf"));
 }
 
@@ -193,6 +247,45 @@ test_small_helpers(void **state)
 	assert_memory_equal(back, big, sizeof(big));
 	assert_int_equal(util_write_all(-1, "x", 1), -1);
 	assert_int_equal(errno, EBADF);
+}
+
+static void
+test_strv(void **state)
+{
+	struct strv s = { 0 }, b = { .max = 2 };
+	size_t i;
+
+	(void)state;
+	assert_null(s.v);
+	strv_free(&s);				/* empty: nothing to free */
+	assert_int_equal(strv_add(&s, "libz.so.1"), 0);
+	assert_int_equal(strv_addn(&s, "libm.so.6 and more", 9), 0);
+	assert_int_equal(strv_addu(&s, "libz.so.1"), 0);	/* there */
+	assert_int_equal(strv_addu(&s, "libc.so.6"), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.v[0], "libz.so.1");
+	assert_string_equal(s.v[1], "libm.so.6");
+	assert_string_equal(s.v[2], "libc.so.6");
+	assert_null(s.v[3]);			/* NULL-terminated */
+	assert_true(strv_has(&s, "libm.so.6"));
+	assert_false(strv_has(&s, "libm.so"));
+	for (i = 0; i < 100; i++)		/* grows */
+		assert_int_equal(strv_add(&s, "x"), 0);
+	assert_int_equal(s.n, 103);
+	assert_null(s.v[103]);
+	strv_free(&s);
+	assert_null(s.v);
+	assert_int_equal(s.n, 0);
+
+	/* bounded */
+	assert_int_equal(strv_add(&b, "a"), 0);
+	assert_int_equal(strv_add(&b, "b"), 0);
+	errno = 0;
+	assert_int_equal(strv_add(&b, "c"), -1);
+	assert_int_equal(errno, E2BIG);
+	assert_int_equal(b.n, 2);
+	strv_free(&b);
+	assert_int_equal(b.max, 2);
 }
 
 static void
@@ -291,6 +384,7 @@ main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_small_helpers),
+		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_open_beneath),
 		cmocka_unit_test(test_wwerr),
 	};
