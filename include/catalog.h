@@ -103,6 +103,15 @@ int	 catalog_foreach_project(struct catalog *c, catalog_project_cb cb,
 /* Files of one project (normalized name), ordered by filename. */
 int	 catalog_foreach_file(struct catalog *c, const char *project,
 	    catalog_file_cb cb, void *arg, struct wwerr *err);
+/*
+ * The same files as a simple page shows them: id, version, filename,
+ * kind, sha256, size, requires_python, metadata, upload time and yank
+ * state are set, every other member is NULL. The strings are SQLite's
+ * own, valid only during the callback: nothing is copied, so a project
+ * with thousands of files costs no allocation per file.
+ */
+int	 catalog_foreach_page_file(struct catalog *c, const char *project,
+	    catalog_file_cb cb, void *arg, struct wwerr *err);
 /* Every file, ordered by id. */
 int	 catalog_foreach_all_files(struct catalog *c, catalog_file_cb cb,
 	    void *arg, struct wwerr *err);

@@ -19,14 +19,16 @@ struct pagerows_chunk;
  * A project's files, ordered by filename. Only what a page shows is
  * filled in (id, version, filename, kind, hashes, size, requires_python,
  * metadata, upload time, yank state); project, tags and origin are NULL.
- * The strings live in a few 64 KB chunks owned by the list, so a
- * 2000-file project costs a handful of allocations, not thousands.
+ * The strings live in 64 KB chunks owned by the list, so a 2000-file
+ * project costs a handful of allocations, not thousands; and a list
+ * loaded again reuses its memory, so a page rendered again after a change
+ * costs none.
  */
 struct pagerows_files {
 	struct catalog_file	*v;
 	size_t			 n, cap;
 	int			 oom;		/* set: out of memory */
-	struct pagerows_chunk	*chunks;
+	struct pagerows_chunk	*chunks, *cur;
 };
 
 /* Every project, ordered by normalized name. */
@@ -34,13 +36,15 @@ struct pagerows_projects {
 	struct render_project	*v;
 	size_t			 n, cap;
 	int			 oom;
-	struct pagerows_chunk	*chunks;
+	struct pagerows_chunk	*chunks, *cur;
 };
 
 /*
- * Load into *out (overwritten). 0, or -1 with err set: a catalog error,
- * or out of memory (then out->oom is set too, for a 500 instead of a 503).
- * Free with the matching _free, whatever the result.
+ * Load into *out, which is zeroed ({ 0 }) before its first load and may
+ * then be loaded again and again (its memory is reused) until freed.
+ * 0, or -1 with err set: a catalog error, or out of memory (then out->oom
+ * is set too, for a 500 instead of a 503). The rows of a failed load are
+ * not to be used.
  */
 int	 pagerows_load_files(struct catalog *c, const char *normalized,
 	    struct pagerows_files *out, struct wwerr *err);

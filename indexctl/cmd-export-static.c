@@ -56,6 +56,7 @@ struct exp {
 	int		 copy;		/* never hard-link */
 	uint64_t	 nfiles, nbytes, nprojects, linked;
 	struct buf	 page;
+	struct pagerows_files rows;	/* reused for every project */
 };
 
 static int
@@ -151,13 +152,13 @@ export_project(const char *normalized, const char *display, int64_t gen,
     void *arg)
 {
 	struct exp *x = arg;
-	struct pagerows_files l;
+	struct pagerows_files *l = &x->rows;
 	struct wwerr err;
 	char dir[PATH_MAX], path[PATH_MAX], src[PATH_MAX];
 	size_t i;
 
-	if (pagerows_load_files(x->cat, normalized, &l, &err) == -1) {
-		fprintf(stderr, "indexctl: %s\n", l.oom ? "out of memory" :
+	if (pagerows_load_files(x->cat, normalized, l, &err) == -1) {
+		fprintf(stderr, "indexctl: %s\n", l->oom ? "out of memory" :
 		    err.msg);
 		goto fail;
 	}
@@ -168,16 +169,16 @@ export_project(const char *normalized, const char *display, int64_t gen,
 	}
 	buf_reset(&x->page);
 	snprintf(path, sizeof(path), "%s/index.html", dir);
-	if (render_project_html(&x->page, normalized, l.v, l.n) == -1 ||
+	if (render_project_html(&x->page, normalized, l->v, l->n) == -1 ||
 	    write_file(path, x->page.ptr, x->page.len) == -1)
 		goto fail;
 	buf_reset(&x->page);
 	snprintf(path, sizeof(path), "%s/index.json", dir);
-	if (render_project_json(&x->page, normalized, l.v, l.n) == -1 ||
+	if (render_project_json(&x->page, normalized, l->v, l->n) == -1 ||
 	    write_file(path, x->page.ptr, x->page.len) == -1)
 		goto fail;
-	for (i = 0; i < l.n; i++) {
-		const struct catalog_file *f = &l.v[i];
+	for (i = 0; i < l->n; i++) {
+		const struct catalog_file *f = &l->v[i];
 
 		if (store_path(x->store, f->filename, src, sizeof(src)) ==
 		    -1 || (size_t)snprintf(path, sizeof(path), "%s/files/%s",
@@ -198,10 +199,8 @@ export_project(const char *normalized, const char *display, int64_t gen,
 		}
 	}
 	x->nprojects++;
-	pagerows_files_free(&l);
 	return 0;
 fail:
-	pagerows_files_free(&l);
 	return 1;	/* stop: the caller sees the failure */
 }
 
@@ -402,6 +401,7 @@ done:
 		fprintf(stderr, "indexctl: could not remove %s\n", x.tmp);
 	pagerows_projects_free(&pl);
 	buf_free(&x.page);
+	pagerows_files_free(&x.rows);
 	ctl_close_data(x.store, x.cat);
 	return rc;
 }

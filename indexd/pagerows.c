@@ -1,7 +1,7 @@
 /*
  * pagerows.c: the rows of one simple-API page copied out of the catalog;
- * see indexd_pagerows.h. The catalog hands each row to a callback and
- * frees it afterwards, so what a page needs is copied into an arena.
+ * see indexd_pagerows.h. The catalog lends each row to a callback, so
+ * what a page needs is copied into an arena that later loads reuse.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,16 +18,30 @@ struct pagerows_chunk {
 	char			 data[];
 };
 
-static char *
-chunk_strdup(struct pagerows_chunk **chunks, int *oom, const char *s)
+/* Empty the arena for a new load, keeping its chunks. */
+static void
+chunks_reset(struct pagerows_chunk *head, struct pagerows_chunk **cur)
 {
-	struct pagerows_chunk *c = *chunks;
+	struct pagerows_chunk *c;
+
+	for (c = head; c != NULL; c = c->next)
+		c->used = 0;
+	*cur = head;
+}
+
+static char *
+chunk_strdup(struct pagerows_chunk **head, struct pagerows_chunk **cur,
+    int *oom, const char *s)
+{
+	struct pagerows_chunk *c = *cur, **tail;
 	size_t len;
 
 	if (s == NULL)
 		return NULL;
 	len = strlen(s) + 1;
-	if (c == NULL || c->cap - c->used < len) {
+	while (c != NULL && c->cap - c->used < len)
+		c = c->next;		/* reused chunks: all were reset */
+	if (c == NULL) {
 		size_t cap = len > CHUNK_SIZE ? len : CHUNK_SIZE;
 
 		if ((c = malloc(sizeof(*c) + cap)) == NULL) {
@@ -36,9 +50,12 @@ chunk_strdup(struct pagerows_chunk **chunks, int *oom, const char *s)
 		}
 		c->used = 0;
 		c->cap = cap;
-		c->next = *chunks;
-		*chunks = c;
+		c->next = NULL;
+		for (tail = head; *tail != NULL; tail = &(*tail)->next)
+			;
+		*tail = c;
 	}
+	*cur = c;
 	memcpy(c->data + c->used, s, len);
 	c->used += len;
 	return c->data + c->used - len;
@@ -91,13 +108,13 @@ collect_file(const struct catalog_file *f, void *arg)
 	c->has_metadata = f->has_metadata;
 	c->upload_time_us = f->upload_time_us;
 	c->yanked = f->yanked;
-	c->version = chunk_strdup(&l->chunks, &l->oom,
+	c->version = chunk_strdup(&l->chunks, &l->cur, &l->oom,
 	    f->version ? f->version : "");
-	c->filename = chunk_strdup(&l->chunks, &l->oom,
+	c->filename = chunk_strdup(&l->chunks, &l->cur, &l->oom,
 	    f->filename ? f->filename : "");
-	c->requires_python = chunk_strdup(&l->chunks, &l->oom,
+	c->requires_python = chunk_strdup(&l->chunks, &l->cur, &l->oom,
 	    f->requires_python);
-	c->yanked_reason = chunk_strdup(&l->chunks, &l->oom, f->yanked_reason);
+	c->yanked_reason = chunk_strdup(&l->chunks, &l->cur, &l->oom, f->yanked_reason);
 	return l->oom;
 }
 
@@ -105,8 +122,11 @@ int
 pagerows_load_files(struct catalog *c, const char *normalized,
     struct pagerows_files *out, struct wwerr *err)
 {
-	memset(out, 0, sizeof(*out));
-	if (catalog_foreach_file(c, normalized, collect_file, out, err) == -1)
+	out->n = 0;
+	out->oom = 0;
+	chunks_reset(out->chunks, &out->cur);
+	if (catalog_foreach_page_file(c, normalized, collect_file, out,
+	    err) == -1)
 		return -1;
 	if (out->oom)
 		return wwerr_set(err, CATALOG_E_DB, "%s: out of memory while "
@@ -136,8 +156,8 @@ collect_project(const char *normalized, const char *display, int64_t gen,
 	}
 	l->v = nv;
 	p = &l->v[l->n++];
-	p->normalized = chunk_strdup(&l->chunks, &l->oom, normalized);
-	p->display = chunk_strdup(&l->chunks, &l->oom, display);
+	p->normalized = chunk_strdup(&l->chunks, &l->cur, &l->oom, normalized);
+	p->display = chunk_strdup(&l->chunks, &l->cur, &l->oom, display);
 	if (p->normalized == NULL)
 		l->oom = 1;
 	return l->oom;
@@ -147,7 +167,9 @@ int
 pagerows_load_projects(struct catalog *c, struct pagerows_projects *out,
     struct wwerr *err)
 {
-	memset(out, 0, sizeof(*out));
+	out->n = 0;
+	out->oom = 0;
+	chunks_reset(out->chunks, &out->cur);
 	if (catalog_foreach_project(c, collect_project, out, err) == -1)
 		return -1;
 	if (out->oom)

@@ -305,17 +305,106 @@ render_project_html(struct buf *out, const char *normalized,
 	return rc ? -1 : 0;
 }
 
+/*
+ * The versions list is sorted in PEP 440 order. Parsing every version for
+ * that cost more than the rest of a 2000-release JSON page, so plain
+ * release versions ("1.2.10", the common case) are compared as digit
+ * strings and only the others are parsed, when a comparison needs them.
+ * The order is exactly the parsed one: for two release-only versions
+ * version_cmp() compares the numbers with missing segments as 0 too.
+ */
 struct ver_item {
 	const char	*str;
-	struct version	*v;	/* NULL if it does not parse */
+	size_t		 rellen;	/* plain: length without ".0"s; else 0 */
+	int		 parsed;	/* v has been tried */
+	struct version	*v;		/* NULL if not parsed or invalid */
 };
 
+/* Length of s without its trailing ".0" segments if s is a plain,
+ * normalized release ("1.2.0" -> 3), else 0. */
+static size_t
+plain_release(const char *s)
+{
+	const char *p = s, *seg;
+	size_t len = 0;
+
+	for (;;) {
+		seg = p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == seg || (p - seg > 1 && *seg == '0'))
+			return 0;	/* empty, or a leading zero */
+		if (!(p - seg == 1 && *seg == '0') || seg == s)
+			len = (size_t)(p - s);
+		if (*p == '\0')
+			return len;
+		if (*p++ != '.')
+			return 0;
+	}
+}
+
+/* Next numeric segment of a[0..len) at *i: its start and length; "0" when
+ * past the end. */
+static const char *
+next_seg(const char *a, size_t len, size_t *i, size_t *n)
+{
+	const char *s;
+
+	if (*i >= len) {
+		*n = 1;
+		return "0";
+	}
+	s = a + *i;
+	for (*n = 0; *i < len && a[*i] != '.'; (*i)++)
+		(*n)++;
+	(*i)++;			/* the dot */
+	return s;
+}
+
+static int
+release_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	const char *x, *y;
+	size_t i = 0, j = 0, nx, ny;
+	int c;
+
+	while (i < alen || j < blen) {
+		x = next_seg(a, alen, &i, &nx);
+		y = next_seg(b, blen, &j, &ny);
+		if (nx != ny)		/* no leading zeros: longer is bigger */
+			return nx < ny ? -1 : 1;
+		if ((c = memcmp(x, y, nx)) != 0)
+			return c < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+static void
+ver_parse(struct ver_item *it)
+{
+	if (!it->parsed) {
+		if (version_parse(it->str, &it->v) == -1)
+			it->v = NULL;
+		it->parsed = 1;
+	}
+}
+
+/* qsort over pointers, so that what a comparison parses stays put. */
 static int
 ver_item_cmp(const void *a, const void *b)
 {
-	const struct ver_item *x = a, *y = b;
+	struct ver_item *x = *(struct ver_item *const *)a;
+	struct ver_item *y = *(struct ver_item *const *)b;
 	int c;
 
+	if (x->rellen != 0 && y->rellen != 0) {
+		if ((c = release_cmp(x->str, x->rellen, y->str,
+		    y->rellen)) != 0)
+			return c;
+		return strcmp(x->str, y->str);
+	}
+	ver_parse(x);
+	ver_parse(y);
 	if (x->v != NULL && y->v != NULL) {
 		if ((c = version_cmp(x->v, y->v)) != 0)
 			return c;
@@ -338,7 +427,7 @@ ver_str_cmp(const void *a, const void *b)
 static int
 render_versions(struct buf *out, const struct catalog_file *files, size_t n)
 {
-	struct ver_item *items;
+	struct ver_item *items, **order;
 	size_t i, m = 0;
 	int rc = 0;
 
@@ -346,24 +435,31 @@ render_versions(struct buf *out, const struct catalog_file *files, size_t n)
 		return buf_addstr(out, "[]");
 	if ((items = calloc(n, sizeof(*items))) == NULL)
 		return -1;
+	if ((order = calloc(n, sizeof(*order))) == NULL) {
+		free(items);
+		return -1;
+	}
 	for (i = 0; i < n; i++)
 		items[i].str = files[i].version ? files[i].version : "";
 	qsort(items, n, sizeof(*items), ver_str_cmp);
 	for (i = 0; i < n; i++)
 		if (m == 0 || strcmp(items[m - 1].str, items[i].str) != 0)
 			items[m++] = items[i];
-	for (i = 0; i < m; i++)
-		if (version_parse(items[i].str, &items[i].v) == -1)
-			items[i].v = NULL;
-	qsort(items, m, sizeof(*items), ver_item_cmp);
+	for (i = 0; i < m; i++) {
+		items[i].rellen = plain_release(items[i].str);
+		order[i] = &items[i];
+	}
+	qsort(order, m, sizeof(*order), ver_item_cmp);
 	rc |= buf_addc(out, '[');
 	for (i = 0; i < m; i++) {
 		if (i)
 			rc |= buf_addc(out, ',');
-		rc |= render_json_string(out, items[i].str);
-		version_free(items[i].v);
+		rc |= render_json_string(out, order[i]->str);
 	}
 	rc |= buf_addc(out, ']');
+	for (i = 0; i < m; i++)
+		version_free(items[i].v);
+	free(order);
 	free(items);
 	return rc ? -1 : 0;
 }

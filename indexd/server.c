@@ -90,6 +90,7 @@ struct worker {
 	struct event		*grace_ev;
 	struct buf		 logbuf;
 	struct buf		 scratch;
+	struct pagerows_files	 rows;		/* reused by every render */
 	const struct config	*conf;
 	struct limits		 limits;
 	struct upload_env	 uenv;
@@ -343,7 +344,7 @@ static struct page *
 render_project_pages(struct worker *w, const char *name, int64_t pgen,
     int json, int *status)
 {
-	struct pagerows_files l;
+	struct pagerows_files *l = &w->rows;
 	struct wwerr err;
 	struct page *p = NULL;
 	struct timespec t0, t1;
@@ -351,15 +352,15 @@ render_project_pages(struct worker *w, const char *name, int64_t pgen,
 	int rc;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-	if (pagerows_load_files(w->cat, name, &l, &err) == -1) {
-		if (!l.oom)
+	if (pagerows_load_files(w->cat, name, l, &err) == -1) {
+		if (!l->oom)
 			log_warnx("%s: %s: %s", __func__, name, err.msg);
-		*status = l.oom ? 500 : 503;
+		*status = l->oom ? 500 : 503;
 		goto fail;
 	}
 	buf_reset(&w->scratch);
-	rc = json ? render_project_json(&w->scratch, name, l.v, l.n) :
-	    render_project_html(&w->scratch, name, l.v, l.n);
+	rc = json ? render_project_json(&w->scratch, name, l->v, l->n) :
+	    render_project_html(&w->scratch, name, l->v, l->n);
 	if (rc == -1 || (p = page_new(w->d->cache, w->scratch.ptr,
 	    w->scratch.len,
 	    pgen)) == NULL) {
@@ -375,14 +376,12 @@ render_project_pages(struct worker *w, const char *name, int64_t pgen,
 	 * kept 0.8 ms off a 2000-file render */
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
 	log_debug("rendered %s (%s, %zu files, %zu bytes) in %.2f ms CPU",
-	    name, json ? "json" : "html", l.n, p->len,
+	    name, json ? "json" : "html", l->n, p->len,
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-	pagerows_files_free(&l);
 	return p;
 fail:
 	buf_reset(&w->scratch);
-	pagerows_files_free(&l);
 	return NULL;
 }
 
@@ -424,7 +423,7 @@ static struct page *
 index_page(struct worker *w, int json, int *status)
 {
 	struct page *p, *html = NULL, *js = NULL;
-	struct pagerows_projects l;
+	struct pagerows_projects l = { 0 };
 	struct wwerr err;
 
 	if (worker_sync(w) == -1) {
@@ -1080,6 +1079,7 @@ worker_cleanup(struct worker *w)
 		accesslog_flush(w->d->alog, &w->logbuf);
 	buf_free(&w->logbuf);
 	buf_free(&w->scratch);
+	pagerows_files_free(&w->rows);
 	if (w->ctl_ev)
 		event_free(w->ctl_ev);
 	if (w->flush_ev)

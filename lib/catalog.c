@@ -103,6 +103,7 @@ enum stmt_id {
 	S_BUMP_PROJECT,
 	S_PROJECTS_ALL,
 	S_FILES_OF_PROJECT,
+	S_PAGE_FILES,
 	S_FILES_ALL,
 	S_PROJECT_GEN,
 	S_GLOBAL_GEN,
@@ -137,6 +138,11 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_PROJECTS_ALL] = "SELECT name, display, generation FROM projects"
 	    " ORDER BY name",
 	[S_FILES_OF_PROJECT] = FILE_COLUMNS
+	    " WHERE p.name = ?1 ORDER BY f.filename",
+	[S_PAGE_FILES] = "SELECT f.id, f.version, f.filename, f.kind,"
+	    " f.sha256, f.size, f.requires_python, f.has_metadata,"
+	    " f.metadata_sha256, f.upload_time_us, f.yanked, f.yanked_reason"
+	    " FROM files f JOIN projects p ON p.id = f.project_id"
 	    " WHERE p.name = ?1 ORDER BY f.filename",
 	[S_FILES_ALL] = FILE_COLUMNS " ORDER BY f.id",
 	[S_PROJECT_GEN] = "SELECT generation, display FROM projects"
@@ -881,6 +887,59 @@ catalog_foreach_file(struct catalog *c, const char *project,
     catalog_file_cb cb, void *arg, struct wwerr *err)
 {
 	return foreach_files(c, S_FILES_OF_PROJECT, project, cb, arg, err);
+}
+
+/* Text of column i; NULL for SQL NULL; -1 if SQLite ran out of memory. */
+static int
+col_view(sqlite3_stmt *st, int i, char **out)
+{
+	*out = (char *)sqlite3_column_text(st, i);
+	return *out == NULL && sqlite3_column_type(st, i) != SQLITE_NULL ?
+	    -1 : 0;
+}
+
+int
+catalog_foreach_page_file(struct catalog *c, const char *project,
+    catalog_file_cb cb, void *arg, struct wwerr *err)
+{
+	struct cstmt s = { 0 };
+	struct catalog_file f;
+	const unsigned char *k;
+	int rc;
+
+	if (stmt_get(c, S_PAGE_FILES, &s, err) == -1)
+		return -1;
+	db_bind_text(s.st, 1, project);
+	memset(&f, 0, sizeof(f));
+	while ((rc = sqlite3_step(s.st)) == SQLITE_ROW) {
+		f.id = sqlite3_column_int64(s.st, 0);
+		k = sqlite3_column_text(s.st, 3);
+		f.kind = k ? (char)k[0] : 0;
+		col_copy(s.st, 4, f.sha256, sizeof(f.sha256));
+		f.size = (uint64_t)sqlite3_column_int64(s.st, 5);
+		f.has_metadata = sqlite3_column_int(s.st, 7);
+		col_copy(s.st, 8, f.metadata_sha256,
+		    sizeof(f.metadata_sha256));
+		f.upload_time_us = sqlite3_column_int64(s.st, 9);
+		f.yanked = sqlite3_column_int(s.st, 10);
+		if (col_view(s.st, 1, &f.version) == -1 ||
+		    col_view(s.st, 2, &f.filename) == -1 ||
+		    col_view(s.st, 6, &f.requires_python) == -1 ||
+		    col_view(s.st, 11, &f.yanked_reason) == -1 ||
+		    f.version == NULL || f.filename == NULL) {
+			stmt_done(&s);
+			return wwerr_set(err, CATALOG_E_DB, "catalog: files of "
+			    "%s: out of memory", project);
+		}
+		if (cb(&f, arg)) {
+			stmt_done(&s);
+			return 0;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(&c->dx, err, "file list");
+	stmt_done(&s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int

@@ -210,13 +210,25 @@ hash_b64_decode(const char *in, size_t inlen, unsigned char *out,
 	return b64_decode(b64std, 1, in, inlen, out, outmax, outlen);
 }
 
+/*
+ * A table, not range tests: digits and letters alternate at random in a
+ * hash, and the branches of "0-9 or a-f" mispredicted so often that this
+ * check cost more than rendering the rest of a page's link.
+ */
+static const unsigned char lowerhex[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+	['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
+
 int
 hash_is_hex64(const char *s)
 {
 	size_t i;
 
+	/* stops at the NUL of a shorter string (lowerhex[0] is 0) */
 	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!lowerhex[(unsigned char)s[i]])
 			return 0;
 	return s[64] == '\0';
 }

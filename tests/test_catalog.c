@@ -559,6 +559,37 @@ collect_project(const char *name, const char *display, int64_t gen,
 	return 0;
 }
 
+/* A page row equals the full row in every column a page shows, and the
+ * borrowed strings survive another statement run from the callback. */
+static int
+check_page_row(const struct catalog_file *f, void *arg)
+{
+	struct collect *k = arg;
+	struct catalog_file full;
+	struct wwerr err;
+
+	assert_null(f->project);
+	assert_null(f->project_display);
+	assert_null(f->python_tag);
+	assert_null(f->platform_tag);
+	assert_null(f->origin);
+	assert_int_equal(catalog_get_file(k->c, f->filename, &full, &err), 0);
+	assert_int_equal(f->id, full.id);
+	assert_string_equal(f->version, full.version);
+	assert_int_equal(f->kind, full.kind);
+	assert_string_equal(f->sha256, full.sha256);
+	assert_int_equal(f->size, full.size);
+	assert_string_equal(f->requires_python, full.requires_python);
+	assert_int_equal(f->has_metadata, full.has_metadata);
+	assert_string_equal(f->metadata_sha256, full.metadata_sha256);
+	assert_int_equal(f->upload_time_us, full.upload_time_us);
+	assert_int_equal(f->yanked, full.yanked);
+	assert_string_equal(f->filename, full.filename);
+	catalog_file_free(&full);
+	util_strlcpy(k->names[k->n++], f->filename, sizeof(k->names[0]));
+	return k->stop_after && k->n >= k->stop_after;
+}
+
 static void
 test_foreach_and_stats(void **state)
 {
@@ -591,6 +622,26 @@ test_foreach_and_stats(void **state)
 	assert_int_equal(k.n, 2);	/* ordered by filename */
 	assert_string_equal(k.names[0], "alpha-1.0-py3-none-any.whl");
 	assert_string_equal(k.names[1], "alpha-1.0.tar.gz");
+
+	/* the page columns only, borrowed */
+	memset(&k, 0, sizeof(k));
+	k.c = fx->c;
+	assert_int_equal(catalog_foreach_page_file(fx->c, "alpha",
+	    check_page_row, &k, &err), 0);
+	assert_int_equal(k.n, 2);	/* ordered by filename */
+	assert_string_equal(k.names[0], "alpha-1.0-py3-none-any.whl");
+	assert_string_equal(k.names[1], "alpha-1.0.tar.gz");
+	memset(&k, 0, sizeof(k));
+	k.c = fx->c;
+	k.stop_after = 1;
+	assert_int_equal(catalog_foreach_page_file(fx->c, "alpha",
+	    check_page_row, &k, &err), 0);
+	assert_int_equal(k.n, 1);
+	memset(&k, 0, sizeof(k));
+	k.c = fx->c;
+	assert_int_equal(catalog_foreach_page_file(fx->c, "nope",
+	    check_page_row, &k, &err), 0);
+	assert_int_equal(k.n, 0);
 
 	memset(&k, 0, sizeof(k));
 	assert_int_equal(catalog_foreach_all_files(fx->c, collect_file, &k,

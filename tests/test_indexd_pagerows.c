@@ -2,7 +2,8 @@
  * test_indexd_pagerows.c: the rows a simple page is rendered from, loaded
  * from a real SQLite catalog in a temp dir: every field a page shows, the
  * order, NULLs kept NULL, strings that outlive the catalog's statement,
- * many rows across arena chunks, the project list, and unknown projects.
+ * many rows across arena chunks, loading again into the same list, the
+ * project list, and unknown projects.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -105,7 +106,7 @@ static void
 test_files(void **state)
 {
 	struct fixture *fx = *state;
-	struct pagerows_files l;
+	struct pagerows_files l = { 0 };
 	struct wwerr err;
 	unsigned char d[HASH_SHA256_LEN];
 	char hex[HASH_SHA256_HEXLEN];
@@ -169,7 +170,7 @@ static void
 test_many(void **state)
 {
 	struct fixture *fx = *state;
-	struct pagerows_files l;
+	struct pagerows_files l = { 0 };
 	struct wwerr err;
 	char fn[128], ver[32], rp[600];
 	size_t i;
@@ -195,6 +196,24 @@ test_many(void **state)
 			assert_true(strcmp(l.v[i - 1].filename,
 			    l.v[i].filename) < 0);
 	}
+
+	/* loaded again, smaller then bigger: the memory is reused and the
+	 * rows are those of the last load only */
+	add(fx->c, "few", "Few", "1.0", "few-1.0.tar.gz", NULL, 0, 1);
+	assert_int_equal(pagerows_load_files(fx->c, "few", &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].filename, "few-1.0.tar.gz");
+	assert_null(l.v[0].requires_python);
+	assert_int_equal(pagerows_load_files(fx->c, "many", &l, &err), 0);
+	assert_int_equal(l.n, 1500);
+	for (i = 0; i < l.n; i++) {
+		snprintf(fn, sizeof(fn), "many-%s-py3-none-any.whl",
+		    l.v[i].version);
+		assert_string_equal(l.v[i].filename, fn);
+		assert_string_equal(l.v[i].requires_python, rp);
+	}
+	assert_int_equal(pagerows_load_files(fx->c, "nope", &l, &err), 0);
+	assert_int_equal(l.n, 0);
 	pagerows_files_free(&l);
 }
 
@@ -202,7 +221,7 @@ static void
 test_projects(void **state)
 {
 	struct fixture *fx = *state;
-	struct pagerows_projects l;
+	struct pagerows_projects l = { 0 };
 	struct wwerr err;
 
 	assert_int_equal(pagerows_load_projects(fx->c, &l, &err), 0);

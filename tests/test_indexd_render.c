@@ -2,7 +2,9 @@
  * test_indexd_render.c: the simple-API page renderers. JSON output is
  * parsed back with jansson and checked field by field (PEP 691/700);
  * HTML is checked for every attribute PEP 503/592/629/658/714 define,
- * with hostile strings to prove the escaping.
+ * with hostile strings to prove the escaping. The PEP 700 versions list is
+ * checked against a plain version_parse/version_cmp sort of 55k real
+ * versions (the renderer takes shortcuts for release-only versions).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include "buf.h"
 #include "indexd_render.h"
 #include "util.h"
+#include "version.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -253,6 +256,104 @@ test_not_found_and_limits(void **state)
 	buf_free(&b);
 }
 
+struct ref {
+	const char	*str;
+	struct version	*v;
+};
+
+/* The order render_versions promises: valid versions in PEP 440 order
+ * (ties by string), then the invalid ones by string. */
+static int
+ref_cmp(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	int c;
+
+	if (x->v != NULL && y->v != NULL) {
+		if ((c = version_cmp(x->v, y->v)) != 0)
+			return c;
+	} else if (x->v != NULL || y->v != NULL)
+		return x->v != NULL ? -1 : 1;
+	return strcmp(x->str, y->str);
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ref *)a)->str,
+	    ((const struct ref *)b)->str);
+}
+
+static void
+test_versions_order(void **state)
+{
+	static const char *const edge[] = {
+		"1", "1.0", "1.0.0", "1.0.0.0", "0", "0.0", "0.0.1", "1.0.1",
+		"1.00", "01.2", "1.2.010", "10", "9", "1.9", "1.10", "1.10.0",
+		"2.0.0", "1!0.1", "1.0rc1", "1.0.post1", "1.0.dev1", "1.0+a",
+		"1.0a1.post2.dev3", "not a version", "", "1..2", "1.", ".1",
+		"18446744073709551616.1", "18446744073709551615.2",
+		"99999999999999999999999", "1.0.0.0.0.0.0.0.1",
+	};
+	const char *src = getenv("WW_SOURCE_DIR");
+	char path[4096], *data, *line, *tab, *save = NULL;
+	struct catalog_file *fs;
+	struct ref *ref;
+	size_t len, n = 0, cap = 70000, i, m;
+	struct buf b;
+	json_t *root, *v;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/data/"
+	    "pypi-names-versions-sample.tsv", src ? src : ".");
+	if (util_read_file(path, 8 << 20, &data, &len) == -1)
+		fail_msg("cannot read %s", path);
+	assert_non_null(fs = calloc(cap, sizeof(*fs)));
+	assert_non_null(ref = calloc(cap, sizeof(*ref)));
+	for (i = 0; i < WW_ARRLEN(edge); i++)
+		fs[n++].version = (char *)edge[i];
+	for (line = strtok_r(data, "\n", &save); line != NULL && n < cap;
+	    line = strtok_r(NULL, "\n", &save))
+		if ((tab = strchr(line, '\t')) != NULL)
+			fs[n++].version = tab + 1;
+	assert_true(n > 50000);
+	for (i = 0; i < n; i++) {
+		fs[i].filename = (char *)"f";
+		memcpy(fs[i].sha256, SHA_A, 65);
+	}
+
+	/* the reference: distinct strings, each parsed, sorted */
+	for (i = 0; i < n; i++)
+		ref[i].str = fs[i].version;
+	qsort(ref, n, sizeof(*ref), str_cmp);
+	for (i = m = 0; i < n; i++)
+		if (m == 0 || strcmp(ref[m - 1].str, ref[i].str) != 0)
+			ref[m++] = ref[i];
+	for (i = 0; i < m; i++)
+		if (version_parse(ref[i].str, &ref[i].v) == -1)
+			ref[i].v = NULL;
+	qsort(ref, m, sizeof(*ref), ref_cmp);
+
+	buf_init(&b, 64 << 20);
+	assert_int_equal(render_project_json(&b, "many", fs, n), 0);
+	assert_non_null(root = json_loadb(b.ptr, b.len, 0, NULL));
+	v = json_object_get(root, "versions");
+	assert_int_equal(json_array_size(v), m);
+	for (i = 0; i < m; i++)
+		if (strcmp(json_string_value(json_array_get(v, i)),
+		    ref[i].str) != 0)
+			fail_msg("versions[%zu] is \"%s\", want \"%s\"", i,
+			    json_string_value(json_array_get(v, i)),
+			    ref[i].str);
+	json_decref(root);
+	buf_free(&b);
+	for (i = 0; i < m; i++)
+		version_free(ref[i].v);
+	free(ref);
+	free(fs);
+	free(data);
+}
+
 int
 main(void)
 {
@@ -262,6 +363,7 @@ main(void)
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_upload_times),
 		cmocka_unit_test(test_not_found_and_limits),
+		cmocka_unit_test(test_versions_order),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -154,6 +154,28 @@ test_hash(void **state)
 	assert_int_equal(hash_b64_decode("aGVsbG8=", 8, back, 4, &n), -1);
 	assert_int_equal(hash_b64_decode("aGVsbG8=", 8, back, 5, &n), 0);
 	assert_false(hash_is_hex64("BA7816bf"));
+	{
+		/* every byte around the ranges, in every position */
+		static const char bad[] = "/:@G`g\xff\x80 ";
+		char h[70];
+		size_t i, k;
+
+		memcpy(h, hex, sizeof(hex));
+		assert_true(hash_is_hex64(h));
+		for (i = 0; i < 64; i += 9)
+			for (k = 0; k < sizeof(bad) - 1; k++) {
+				h[i] = bad[k];
+				assert_false(hash_is_hex64(h));
+				h[i] = hex[i];
+			}
+		h[63] = '\0';				/* 63 digits */
+		assert_false(hash_is_hex64(h));
+		h[63] = hex[63];
+		h[64] = 'a';				/* 65 digits */
+		h[65] = '\0';
+		assert_false(hash_is_hex64(h));
+		assert_false(hash_is_hex64(""));
+	}
 }
 
 static void
