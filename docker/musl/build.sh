@@ -185,8 +185,18 @@ if [ ! -s "$tarball" ]; then
 		    WW_RECIPE_HASH="$5" \
 		    /bin/bash /ww/recipe/stage.sh /ww/recipe /ww/out' \
 	    _ "$env" "$mirror" "$secmirror" "${WW_JOBS:-2}" "$hash" >> "$log" 2>&1; then
+		# Keep each step's own log and configure's config.log: the
+		# build environment goes, and a rerun under QEMU takes hours.
+		rm -rf "$cache/logs"
+		mkdir -p "$cache/logs"
+		cp "$env"/ww/src/*.log "$cache/logs/" 2>/dev/null || true
+		for f in "$env"/ww/src/build-*/*/config.log; do
+			[ -f "$f" ] || continue
+			p=${f#"$env"/ww/src/build-}
+			cp "$f" "$cache/logs/${p%%/*}-config.log"
+		done
 		tail -n 40 "$log" >&2
-		die "stage.sh failed for $arch (full log: $log)"
+		die "stage.sh failed for $arch (log: $log, step logs: $cache/logs)"
 	fi
 	unmount_below "$env"
 	tar --numeric-owner -C "$env/ww/out/rootfs" -cf "$tarball.tmp" .
