@@ -34,11 +34,16 @@
 #include "jobs.h"
 #include "log.h"
 #include "policy.h"
+#include "reconcile.h"
+#include "repair.h"
+#include "repair_fetch.h"
 #include "retag.h"
 #include "store.h"
 #include "upstream.h"
 #include "util.h"
+#include "tags.h"
 #include "verify.h"
+#include "version.h"
 #include "wheelname.h"
 
 /* How much of the container's output is read back for classification. */
@@ -281,25 +286,34 @@ logline(struct run *r, const char *fmt, ...)
 		log_warn("%s: job %lld log", __func__, (long long)r->job->id);
 }
 
+int
+build_failure_retry(enum job_failure f, int attempts)
+{
+	switch (f) {
+	case JOB_FAIL_UPSTREAM:
+	case JOB_FAIL_MISSING_DEP:
+	case JOB_FAIL_ENGINE_LOST:
+		return 1;
+	case JOB_FAIL_TIMEOUT:
+	case JOB_FAIL_OOM:
+		return attempts < 2;
+	default:
+		return 0;
+	}
+}
+
 /* Record a failed attempt; the job store applies retries and backoff. */
 static int
-fail(struct run *r, enum job_failure f, int exit_status, int backoff,
-    struct wwerr *err, const char *fmt, ...) WW_PRINTF(6, 7);
-
-static int
-fail(struct run *r, enum job_failure f, int exit_status, int backoff,
-    struct wwerr *err, const char *fmt, ...)
+vfail(struct run *r, enum job_failure f, int retry, int exit_status,
+    int backoff, struct wwerr *err, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
 	int st;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	logline(r, "attempt %d failed (%s): %s", r->job->attempts,
 	    job_failure_name(f), msg);
-	st = jobs_fail(r->env->jobs, r->job->id, f, msg, exit_status, 1,
+	st = jobs_fail(r->env->jobs, r->job->id, f, msg, exit_status, retry,
 	    backoff, err);
 	if (st == -1) {
 		if (err->code == JOBS_E_STATE) {
@@ -311,6 +325,13 @@ fail(struct run *r, enum job_failure f, int exit_status, int backoff,
 		err->code = BUILD_E_DB;
 		return -1;
 	}
+	if (st == JOB_FAILED && !retry &&
+	    r->job->attempts < r->job->max_attempts)
+		logline(r, "not retried: %s",
+		    (f == JOB_FAIL_TIMEOUT || f == JOB_FAIL_OOM) ?
+		    "it failed the same way twice" :
+		    "the same build would fail the same way "
+		    "(`indexctl rebuild` tries again)");
 	logline(r, "job %lld is now %s", (long long)r->job->id,
 	    job_state_name((enum job_state)st));
 	log_info("job %lld (%s %s, %s) attempt %d: %s: %s; now %s",
@@ -318,6 +339,44 @@ fail(struct run *r, enum job_failure f, int exit_status, int backoff,
 	    r->job->target, r->job->attempts, job_failure_name(f), msg,
 	    job_state_name((enum job_state)st));
 	return BUILD_RECORDED;
+}
+
+/* A failed attempt, retried or not as its class says. */
+static int
+fail(struct run *r, enum job_failure f, int exit_status, int backoff,
+    struct wwerr *err, const char *fmt, ...) WW_PRINTF(6, 7);
+
+static int
+fail(struct run *r, enum job_failure f, int exit_status, int backoff,
+    struct wwerr *err, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(r, f, build_failure_retry(f, r->job->attempts),
+	    exit_status, backoff, err, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A failed attempt whose cause may pass (an engine request), retried
+ * whatever its class. */
+static int
+fail_transient(struct run *r, enum job_failure f, int exit_status,
+    int backoff, struct wwerr *err, const char *fmt, ...) WW_PRINTF(6, 7);
+
+static int
+fail_transient(struct run *r, enum job_failure f, int exit_status,
+    int backoff, struct wwerr *err, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vfail(r, f, 1, exit_status, backoff, err, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 /* The cancel flag went up: clean up, then cancelled or left running. */
@@ -331,6 +390,7 @@ interrupted(struct run *r, struct wwerr *err)
 	engine_set_timeouts(r->env->engine, 3000, 10000);
 	if (r->cid[0] != '\0')
 		engine_container_remove(r->env->engine, r->cid, NULL);
+	r->cid[0] = '\0';
 	memset(&j, 0, sizeof(j));
 	rc = jobs_get(r->env->jobs, r->job->id, &j, err);
 	if (rc == -1) {
@@ -384,7 +444,7 @@ engine_failed(struct run *r, const char *what, struct wwerr *eerr,
 			return BUILD_ENGINE_LOST;
 		}
 	}
-	return fail(r, JOB_FAIL_BUILD_ERROR, JOB_NO_EXIT,
+	return fail_transient(r, JOB_FAIL_BUILD_ERROR, JOB_NO_EXIT,
 	    r->env->cfg->backoff_base, err, "engine %s: %s failed: %s",
 	    r->env->engine_name, what, eerr->msg);
 }
@@ -400,6 +460,149 @@ mkdir_in(char *out, size_t outlen, const char *parent, const char *name,
 	if (mkdir(out, (mode_t)mode) == -1 && errno != EEXIST)
 		return -1;
 	return 0;
+}
+
+/* ---- already built? ---- */
+
+struct have {
+	const struct target_env	*env;
+	const struct tagset	*supported;
+	struct version		*want;
+	char			 filename[256];
+	char			 origin[128];
+	int			 rank;
+};
+
+static int
+have_cb(const struct catalog_file *f, void *arg)
+{
+	struct have *h = arg;
+	struct version *v;
+	int rank, same;
+
+	if (f->kind != 'w' || f->yanked || f->python_tag == NULL ||
+	    f->abi_tag == NULL || f->platform_tag == NULL ||
+	    version_parse(f->version, &v) == -1)
+		return 0;
+	same = version_cmp(v, h->want) == 0;
+	version_free(v);
+	if (!same)
+		return 0;
+	rank = tags_rank(h->env, h->supported, f->python_tag, f->abi_tag,
+	    f->platform_tag);
+	if (rank >= 0 && (h->filename[0] == '\0' || rank < h->rank)) {
+		h->rank = rank;
+		util_strlcpy(h->filename, f->filename, sizeof(h->filename));
+		util_strlcpy(h->origin, f->origin ? f->origin : "",
+		    sizeof(h->origin));
+	}
+	return 0;
+}
+
+/*
+ * A job queued while another target's build of the same release was
+ * running may find its wheel made meanwhile: a pure (py3-none-any) or
+ * abi3 wheel installs on this target too. Then there is nothing to build.
+ * Rebuilds (a build number) always build. 1 done, 0 build it, -1 error.
+ */
+static int
+already_built(struct run *r, struct wwerr *err)
+{
+	struct target_env env;
+	struct tagset supported = { NULL, 0 };
+	struct have h;
+	struct wwerr terr;
+	int ret = 0;
+
+	if (r->job->build_number > 0 ||
+	    reconcile_target_env(r->env->target, &env, &terr) == -1 ||
+	    tags_supported(&env, &supported) == -1)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.env = &env;
+	h.supported = &supported;
+	if (version_parse(r->job->version, &h.want) == -1)
+		goto out;
+	if (catalog_foreach_file(r->env->catalog, r->job->project, have_cb,
+	    &h, &terr) == -1 || h.filename[0] == '\0')
+		goto out;
+	logline(r, "%s (from %s) is already in the catalog and installs on "
+	    "target %s: nothing to build", h.filename, h.origin,
+	    r->env->target->name);
+	if (jobs_succeed(r->env->jobs, r->job->id, h.filename, 0, err) == -1 &&
+	    err->code != JOBS_E_STATE) {
+		err->code = BUILD_E_DB;
+		ret = -1;
+		goto out;
+	}
+	log_info("job %lld (%s %s, %s): satisfied by %s", (long long)r->job->id,
+	    r->job->project, r->job->version, r->job->target, h.filename);
+	ret = 1;
+out:
+	version_free(h.want);
+	tagset_free(&supported);
+	return ret;
+}
+
+struct earlier {
+	int64_t	 id;
+	int64_t	 found;
+};
+
+static int
+earlier_cb(const struct job *j, void *arg)
+{
+	struct earlier *e = arg;
+
+	if (j->id < e->id) {
+		e->found = j->id;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Wait while an earlier job of the same release runs for another target:
+ * the wheel it makes may serve this target too (pure, abi3). Ordering by
+ * job id means two jobs never wait for each other. 1 when the release
+ * turned out built, 0 to build, -1 error or cancelled (ret set).
+ */
+static int
+wait_for_sibling(struct run *r, int *ret, struct wwerr *err)
+{
+	struct job_filter f;
+	struct earlier e;
+	struct wwerr ferr;
+	int64_t deadline = util_now_us() +
+	    (int64_t)r->env->target->timeout * 1000000;
+	int said = 0, rc;
+
+	if (r->job->build_number > 0)
+		return 0;
+	for (;;) {
+		if ((rc = already_built(r, err)) != 0) {
+			*ret = rc == 1 ? BUILD_RECORDED : -1;
+			return rc == 1 ? 1 : -1;
+		}
+		job_filter_init(&f);
+		f.state = JOB_RUNNING;
+		f.project = r->job->project;
+		f.version = r->job->version;
+		memset(&e, 0, sizeof(e));
+		e.id = r->job->id;
+		if (jobs_foreach(r->env->jobs, &f, earlier_cb, &e,
+		    &ferr) == -1 || e.found == 0 || util_now_us() > deadline)
+			return 0;
+		if (!said)
+			logline(r, "waiting for job %lld, which builds the same "
+			    "release for another target", (long long)e.found);
+		said = 1;
+		if (cancelled(r)) {
+			*ret = interrupted(r, err);
+			return -1;
+		}
+		sleep(1);
+	}
 }
 
 /* ---- the sdist ---- */
@@ -564,8 +767,9 @@ run_container(struct run *r, int round, struct engine_result *res,
 	wwerr_clear(&eerr);
 	if (choose_user(r, user, sizeof(user), &home_tmp, &eerr) == -1) {
 		if (eerr.code == ENGINE_E_NOTFOUND)
-			return fail(r, JOB_FAIL_BUILD_ERROR, JOB_NO_EXIT,
-			    env->cfg->backoff_base, err, "image %s is not on "
+			return fail_transient(r, JOB_FAIL_BUILD_ERROR,
+			    JOB_NO_EXIT, env->cfg->backoff_base, err,
+			    "image %s is not on "
 			    "engine %s (docker/build-image.sh makes the "
 			    "builder images)", t->image, env->engine_name);
 		return engine_failed(r, "image inspect", &eerr, err);
@@ -679,10 +883,22 @@ run_container(struct run *r, int round, struct engine_result *res,
 		    res->state.started_us;
 	else
 		r->container_us = res->wall_us;
-	if (engine_container_remove(env->engine, r->cid, &eerr) == -1)
-		log_warnx("job %lld: %s", (long long)job->id, eerr.msg);
-	r->cid[0] = '\0';
+	/* The exited container stays until the wheel is checked (repair
+	 * copies libraries out of it); remove_container() ends it. */
 	return 0;
+}
+
+static void
+remove_container(struct run *r)
+{
+	struct wwerr eerr;
+
+	if (r->cid[0] == '\0')
+		return;
+	engine_set_cancel(r->env->engine, NULL);
+	if (engine_container_remove(r->env->engine, r->cid, &eerr) == -1)
+		log_warnx("job %lld: %s", (long long)r->job->id, eerr.msg);
+	r->cid[0] = '\0';
 }
 
 /* Read back [off, off + n) of the log, at most max bytes (the tail). */
@@ -740,10 +956,125 @@ wheel_name_ok(const char *n)
 	return l > 4 && strcmp(n + l - 4, ".whl") == 0 && store_name_ok(n);
 }
 
-/* Verify, policy-check and retag one wheel into finaldir. */
+/* "a, b, c" of a string vector, cut to fit. */
+static void
+join(char *out, size_t outlen, char *const *v, size_t n)
+{
+	size_t i, off = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && off < outlen; i++)
+		off += (size_t)snprintf(out + off, outlen - off, "%s%s",
+		    i ? ", " : "", v[i]);
+}
+
+/*
+ * Bundle the libraries a wheel needs from outside the target's policy
+ * (repair.h): copy them, and theirs, out of the exited build container
+ * (repair_fetch.h), then rewrite the wheel into finaldir with the policy
+ * tag it now meets. The fetch and the repair are called apart (rather
+ * than as repair_container()) so that an engine failure is told from a
+ * library that cannot be bundled: the first is worth another attempt,
+ * the second is not. 0 repaired (w filled), -1 it cannot be (why names
+ * the library and the reason), -2 the engine failed (eerr).
+ */
+static int
+repair(struct run *r, const char *path, const struct verify_result *vr,
+    const struct policy_result *pr, enum policy_libc libc, int musl_minor,
+    struct wheel *w, char *why, size_t whylen, struct wwerr *eerr)
+{
+	const struct build_env *env = r->env;
+	const struct config_target *t = env->target;
+	struct repair_target rt;
+	struct repair_fetch_opts fo;
+	struct repair_fetched *f = NULL;
+	struct repair_opts ro;
+	struct repair_result res;
+	struct wwerr rerr;
+	char build[32], names[512];
+	const char *base;
+	size_t i;
+	int ret = -1;
+
+	memset(&res, 0, sizeof(res));
+	join(names, sizeof(names), pr->external_libs, pr->nexternal_libs);
+	if (r->cid[0] == '\0') {
+		snprintf(why, whylen, "%s needs %s, outside the %s policy, and "
+		    "there is no build container to copy it from",
+		    vr->filename, names, t->policy);
+		return -1;
+	}
+	logline(r, "repair: %s needs %s, outside the %s policy; copying the "
+	    "libraries out of build container %.12s", vr->filename, names,
+	    t->policy, r->cid);
+	memset(&rt, 0, sizeof(rt));
+	rt.db = env->policy;
+	rt.arch = t->arch;
+	rt.libc = libc;
+	rt.musl_minor = musl_minor;
+	memset(&fo, 0, sizeof(fo));
+	fo.python_bin = t->python_bin;
+	fo.max_lib = env->cfg->limits.max_elf_size;
+	fo.max_total = env->cfg->limits.max_total_size;
+	wwerr_clear(&rerr);
+	if (repair_fetch(env->engine, r->cid, &rt, vr->elfs, vr->nelfs, &fo,
+	    &f, &rerr) == -1) {
+		if (rerr.code < REPAIR_E_ARGS) {
+			*eerr = rerr;
+			return -2;
+		}
+		snprintf(why, whylen, "%s cannot be repaired: %s", vr->filename,
+		    rerr.msg);
+		return -1;
+	}
+	for (i = 0; i < f->nlibs; i++)
+		logline(r, "repair: found %s at %s (%zu bytes)",
+		    f->libs[i].soname, f->libs[i].origin ? f->libs[i].origin :
+		    "?", f->libs[i].len);
+	rt.interp_libs = (const char *const *)f->interp_libs;
+	memset(&ro, 0, sizeof(ro));
+	ro.target = &rt;
+	ro.libs = f->libs;
+	ro.nlibs = f->nlibs;
+	if (r->job->build_number > 0) {
+		snprintf(build, sizeof(build), "%d", r->job->build_number);
+		ro.build = build;
+	}
+	if (repair_wheel(path, r->finaldir, &ro, &env->cfg->limits, &res,
+	    &rerr) == -1) {
+		snprintf(why, whylen, "%s cannot be repaired: %s%s%s%s",
+		    vr->filename, rerr.msg, rerr.code == REPAIR_E_MISSING ?
+		    " (searched " : "", rerr.code == REPAIR_E_MISSING ?
+		    f->search : "", rerr.code == REPAIR_E_MISSING ? ")" : "");
+		goto out;
+	}
+	for (i = 0; i < res.nbundled; i++)
+		logline(r, "repair: bundled %s from %s as %s (sha256 %s)",
+		    res.bundled[i].soname, res.bundled[i].origin ?
+		    res.bundled[i].origin : "?", res.bundled[i].path,
+		    res.bundled[i].sha256);
+	for (i = 0; i < res.nedited; i++)
+		logline(r, "repair: rewrote %s", res.edited[i]);
+	w->path = res.path;
+	res.path = NULL;
+	base = strrchr(w->path, '/') ? strrchr(w->path, '/') + 1 : w->path;
+	util_strlcpy(w->name, base, sizeof(w->name));
+	util_strlcpy(w->tag, res.tag, sizeof(w->tag));
+	logline(r, "repaired %s as %s", vr->filename, w->name);
+	ret = 0;
+out:
+	repair_result_free(&res);
+	repair_fetched_free(f);
+	return ret;
+}
+
+/*
+ * Verify, policy-check and retag (or repair) one wheel into finaldir.
+ * 0 done, -1 the wheel is refused (why), -2 the engine failed (eerr).
+ */
 static int
 check_wheel(struct run *r, const char *path, struct wheel *w,
-    char *why, size_t whylen)
+    char *why, size_t whylen, struct wwerr *eerr)
 {
 	const struct build_env *env = r->env;
 	const struct config_target *t = env->target;
@@ -786,6 +1117,13 @@ check_wheel(struct run *r, const char *path, struct wheel *w,
 			logline(r, "policy: %s", pr.violations[i]);
 		for (i = 0; i < pr.nlimits; i++)
 			logline(r, "policy limit: %s", pr.limits[i]);
+		if ((pr.nviolations > 0 || pr.tag[0] == '\0') &&
+		    pr.nexternal_libs > 0 && t->repair &&
+		    pr.repair_tag[0] != '\0') {
+			ret = repair(r, path, vr, &pr, libc, musl_minor, w,
+			    why, whylen, eerr);
+			goto out;
+		}
 		if (pr.nviolations > 0 || pr.tag[0] == '\0') {
 			off = (size_t)snprintf(why, whylen, "%s is outside the "
 			    "%s policy for %s", vr->filename, t->policy,
@@ -793,6 +1131,11 @@ check_wheel(struct run *r, const char *path, struct wheel *w,
 			for (i = 0; i < pr.nviolations && off < whylen; i++)
 				off += (size_t)snprintf(why + off, whylen - off,
 				    "%s %s", i ? ";" : ":", pr.violations[i]);
+			if (pr.nexternal_libs > 0 && off < whylen)
+				snprintf(why + off, whylen - off, "%s",
+				    !t->repair ? " (target has repair = no, so "
+				    "they are not bundled)" : " (bundling the "
+				    "libraries would not fix the rest)");
 			goto out;
 		}
 		if (pr.legacy_tag[0] != '\0')
@@ -836,17 +1179,20 @@ out:
 	return ret;
 }
 
-/* The wheels pip left in the output directory (regular files only). */
+/*
+ * The wheels pip left in the output directory (regular files only), each
+ * checked. 0, -1 refused (why), -2 the engine failed (eerr).
+ */
 static int
 collect(struct run *r, struct wheel *w, size_t *nw, char *why,
-    size_t whylen)
+    size_t whylen, struct wwerr *eerr)
 {
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
 	char path[PATH_MAX];
 	size_t n = 0;
-	int dfd, ret = -1;
+	int dfd, rc, ret = -1;
 
 	*nw = 0;
 	if ((d = opendir(r->outdir)) == NULL) {
@@ -876,8 +1222,11 @@ collect(struct run *r, struct wheel *w, size_t *nw, char *why,
 		}
 		snprintf(path, sizeof(path), "%s/%s", r->outdir, de->d_name);
 		memset(&w[n], 0, sizeof(w[n]));
-		if (check_wheel(r, path, &w[n], why, whylen) == -1)
+		if ((rc = check_wheel(r, path, &w[n], why, whylen,
+		    eerr)) != 0) {
+			ret = rc;
 			goto out;
+		}
 		n++;
 	}
 	if (n == 0) {
@@ -1016,6 +1365,8 @@ build_run(const struct build_env *env, const struct job *job,
 	 * sees its own bind mounts. */
 	chmod(env->workdir, 0711);
 
+	if (wait_for_sibling(&r, &ret, err) != 0)
+		goto out;
 	if ((rc = fetch_sdist(&r, err)) != 0) {
 		ret = rc;
 		goto out;
@@ -1026,6 +1377,7 @@ build_run(const struct build_env *env, const struct job *job,
 	}
 
 	for (round = 0;; round++) {
+		remove_container(&r);
 		free(head);
 		free(tail);
 		head = tail = NULL;
@@ -1146,7 +1498,13 @@ build_run(const struct build_env *env, const struct job *job,
 	}
 
 	memset(wheels, 0, sizeof(wheels));
-	if (collect(&r, wheels, &nw, why, sizeof(why)) == -1) {
+	wwerr_clear(&derr);
+	if ((rc = collect(&r, wheels, &nw, why, sizeof(why), &derr)) == -2) {
+		ret = engine_failed(&r, "copying libraries for repair", &derr,
+		    err);
+		goto out;
+	}
+	if (rc == -1) {
 		ret = fail(&r, JOB_FAIL_VERIFY, 0, env->cfg->backoff_base, err,
 		    "%s", why);
 		goto out;
@@ -1170,6 +1528,8 @@ build_run(const struct build_env *env, const struct job *job,
 	}
 	ret = BUILD_RECORDED;
 out:
+	if (ret != BUILD_ENGINE_LOST)
+		remove_container(&r);
 	wheels_free(wheels, nw);
 	free(head);
 	free(tail);

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "engine.h"
+#include "hash.h"
 #include "log.h"
 #include "util.h"
 
@@ -1405,24 +1406,18 @@ struct engine_logsink {
 	struct engine_demux d;
 	uint64_t	 seen[2];	/* payload bytes received per stream */
 	uint64_t	 skip[2];	/* already delivered by an earlier read */
+	/*
+	 * podman 4.3 sometimes garbles a follow stream (chunks repeated or
+	 * out of order near the end of a busy log). With check set, the
+	 * follow pass hashes what it delivered per stream (sent[]) and the
+	 * catch-up pass hashes the bytes it skips (again[]): a mismatch
+	 * means the log must be re-read from the stored copy.
+	 */
+	int		 check;		/* 0, LS_CHECK_SENT or LS_CHECK_AGAIN */
+	struct sha256	 sent[2], again[2];
 };
-
-static int
-engine_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
+#define LS_CHECK_SENT	1
+#define LS_CHECK_AGAIN	2
 
 static int
 engine_logsink_cb(void *arg, int stream, const char *p, size_t n)
@@ -1433,8 +1428,12 @@ engine_logsink_cb(void *arg, int stream, const char *p, size_t n)
 	uint64_t keep, skip;
 
 	ls->seen[which] += n;
+	if (ls->check == LS_CHECK_SENT)
+		sha256_update(&ls->sent[which], p, n);
 	if (ls->skip[which] > 0) {
 		skip = ls->skip[which] < n ? ls->skip[which] : n;
+		if (ls->check == LS_CHECK_AGAIN)
+			sha256_update(&ls->again[which], p, (size_t)skip);
 		ls->skip[which] -= skip;
 		p += skip;
 		n -= (size_t)skip;
@@ -1444,7 +1443,7 @@ engine_logsink_cb(void *arg, int stream, const char *p, size_t n)
 	keep = ls->max - ls->st.written;
 	if (keep > n)
 		keep = n;
-	if (keep && engine_write_all(fd, p, (size_t)keep) == -1)
+	if (keep && util_write_all(fd, p, (size_t)keep) == -1)
 		return -1;
 	ls->st.written += keep;
 	ls->st.dropped += n - keep;
@@ -1508,6 +1507,47 @@ engine_logsink_init(struct engine_logsink *ls, int out_fd, int err_fd,
 	ls->max = max ? max : ENGINE_LOG_DEFAULT;
 }
 
+/* Start hashing what a follow pass delivers (best effort). */
+static void
+engine_logsink_check(struct engine_logsink *ls)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (sha256_init(&ls->sent[i]) == -1 ||
+		    sha256_init(&ls->again[i]) == -1)
+			return;
+	ls->check = LS_CHECK_SENT;
+}
+
+/*
+ * Release the hash contexts. Returns 1 if the catch-up pass confirmed
+ * every byte the follow pass delivered, 0 if not, -1 if unchecked.
+ */
+static int
+engine_logsink_done(struct engine_logsink *ls)
+{
+	unsigned char a[HASH_SHA256_LEN], b[HASH_SHA256_LEN];
+	int i, ok = ls->check == LS_CHECK_AGAIN ? 1 : -1;
+
+	for (i = 0; i < 2; i++) {
+		if (ls->sent[i].ctx == NULL || ls->again[i].ctx == NULL) {
+			sha256_final(&ls->sent[i], NULL);
+			sha256_final(&ls->again[i], NULL);
+			ok = -1;
+			continue;
+		}
+		if (sha256_final(&ls->sent[i], a) == -1 ||
+		    sha256_final(&ls->again[i], b) == -1)
+			ok = -1;
+		else if (ok == 1 && (ls->skip[i] != 0 ||
+		    memcmp(a, b, sizeof(a)) != 0))
+			ok = 0;
+	}
+	ls->check = 0;
+	return ok;
+}
+
 int
 engine_container_logs(struct engine *e, const char *id, int out_fd,
     int err_fd, const struct engine_logopts *o, struct engine_logstat *st,
@@ -1561,6 +1601,7 @@ engine_container_wait(struct engine *e, const char *id,
 	struct engine_logsink ls;
 	struct wwerr lerr;
 	int64_t start = util_now_us(), deadline = 0, left;
+	off_t log_start = -1;
 	int code, followed = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -1578,12 +1619,16 @@ engine_container_wait(struct engine *e, const char *id,
 		}
 		wwerr_clear(&lerr);
 		engine_logsink_init(&ls, o->log_fd, o->log_fd, lo.max_bytes);
+		/* Where this container's log starts, if the fd can seek. */
+		if ((log_start = lseek(o->log_fd, 0, SEEK_CUR)) != -1)
+			engine_logsink_check(&ls);
 		followed = 1;
 		if (engine_logs_into(e, id, &lo, &ls, &lerr) == -1) {
 			if (lerr.code == ENGINE_E_TIMEOUT)
 				out->timed_out = 1;
 			else if (lerr.code == ENGINE_E_CANCELLED ||
 			    lerr.code == ENGINE_E_CONNECT) {
+				engine_logsink_done(&ls);
 				if (err)
 					*err = lerr;
 				return -1;
@@ -1608,6 +1653,8 @@ engine_container_wait(struct engine *e, const char *id,
 		wwerr_clear(&lerr);
 		if (engine_wait_req(e, id, t, &code, &lerr) == -1) {
 			if (lerr.code != ENGINE_E_TIMEOUT) {
+				if (followed)
+					engine_logsink_done(&ls);
 				if (err)
 					*err = lerr;
 				return -1;
@@ -1618,9 +1665,14 @@ engine_container_wait(struct engine *e, const char *id,
 	if (out->timed_out) {
 		log_debug("engine %s: %.12s: deadline of %lld ms passed, "
 		    "killing", e->url, id, (long long)o->timeout_ms);
-		if (engine_container_kill(e, id, "KILL", err) == -1)
+		if (engine_container_kill(e, id, "KILL", err) == -1) {
+			if (followed)
+				engine_logsink_done(&ls);
 			return -1;
+		}
 		if (engine_wait_req(e, id, 30000, &code, err) == -1) {
+			if (followed)
+				engine_logsink_done(&ls);
 			wwerr_prefix(err, "container %.12s did not stop after "
 			    "SIGKILL", id);
 			return -1;
@@ -1633,9 +1685,27 @@ engine_container_wait(struct engine *e, const char *id,
 		lo.timeout_ms = 30000;
 		ls.skip[0] = ls.seen[0];
 		ls.skip[1] = ls.seen[1];
+		if (ls.check == LS_CHECK_SENT)
+			ls.check = LS_CHECK_AGAIN;
 		wwerr_clear(&lerr);
-		if (engine_logs_into(e, id, &lo, &ls, &lerr) == -1)
+		if (engine_logs_into(e, id, &lo, &ls, &lerr) == -1) {
 			log_warnx("%s: %s", __func__, lerr.msg);
+			engine_logsink_done(&ls);
+		} else if (engine_logsink_done(&ls) == 0) {
+			/* The follow pass wrote garbage: write the stored
+			 * log again in its place. */
+			log_warnx("%s: engine %s: %.12s: the followed log "
+			    "differs from the stored one; rewriting it",
+			    __func__, e->url, id);
+			engine_logsink_init(&ls, o->log_fd, o->log_fd,
+			    o->log_max);
+			wwerr_clear(&lerr);
+			if (ftruncate(o->log_fd, log_start) == -1 ||
+			    lseek(o->log_fd, log_start, SEEK_SET) == -1)
+				log_warn("%s: rewinding the log", __func__);
+			else if (engine_logs_into(e, id, &lo, &ls, &lerr) == -1)
+				log_warnx("%s: %s", __func__, lerr.msg);
+		}
 		out->log = ls.st;
 	}
 	if (engine_container_inspect(e, id, &out->state, err) == -1)
@@ -2066,7 +2136,7 @@ engine_copy_cb(void *arg, struct archive *a, struct archive_entry *ent,
 			return wwerr_set(err, ENGINE_E_TOOBIG, "'%s' is over "
 			    "the %llu byte limit", c->want,
 			    (unsigned long long)c->max);
-		if (engine_write_all(c->fd, blk, len) == -1)
+		if (util_write_all(c->fd, blk, len) == -1)
 			return wwerr_set(err, ENGINE_E_IO, "writing '%s': %s",
 			    c->want, strerror(errno));
 		total += len;

@@ -38,6 +38,9 @@ main(int argc, char **argv)
 	const char *path = NULL, *datadir = NULL;
 	int ch, check = 0, verbose = 0, rc, problems;
 
+	/* An explicit zone file: otherwise libarchive's date conversion
+	 * (localtime) stats /etc/localtime again for every archive member. */
+	setenv("TZ", ":/etc/localtime", 0);
 	log_init("builderd", 0);
 	memset(&opts, 0, sizeof(opts));
 	while ((ch = getopt(argc, argv, "1c:d:nNv")) != -1) {

@@ -76,6 +76,8 @@ struct eng {
 	int64_t		 next_ping_us;
 	const char	*targets[CONFIG_MAX_LIST];	/* usable here */
 	size_t		 ntargets;
+	const char	*native[CONFIG_MAX_LIST];	/* of those, no QEMU */
+	size_t		 nnative;
 };
 
 struct sched {
@@ -343,7 +345,7 @@ eng_targets(struct sched *s, struct eng *e)
 	char why[512];
 	size_t i;
 
-	e->ntargets = 0;
+	e->ntargets = e->nnative = 0;
 	for (i = 0; i < s->cfg->ntargets; i++) {
 		const struct config_target *t = &s->cfg->targets[i];
 
@@ -360,6 +362,9 @@ eng_targets(struct sched *s, struct eng *e)
 			continue;
 		}
 		e->targets[e->ntargets++] = t->name;
+		if (!build_arch_foreign(t->arch, e->arch[0] ? e->arch :
+		    host_arch()))
+			e->native[e->nnative++] = t->name;
 	}
 }
 
@@ -790,9 +795,19 @@ dispatch(struct sched *s)
 			if (eng_running(s, e->name) >= limit ||
 			    s->nworkers >= MAX_WORKERS)
 				continue;
+			/*
+			 * Native targets first: their builds are many times
+			 * faster than QEMU's, and a pure wheel they make
+			 * spares the foreign targets that build altogether.
+			 */
 			memset(&job, 0, sizeof(job));
-			rc = jobs_claim(s->jobs, e->name, e->targets,
-			    e->ntargets, s->cfg->logdir, &job, &err);
+			rc = 1;
+			if (e->nnative > 0)
+				rc = jobs_claim(s->jobs, e->name, e->native,
+				    e->nnative, s->cfg->logdir, &job, &err);
+			if (rc == 1 && e->ntargets > e->nnative)
+				rc = jobs_claim(s->jobs, e->name, e->targets,
+				    e->ntargets, s->cfg->logdir, &job, &err);
 			if (rc == -1) {
 				log_warnx("claim on engine %s: %s", e->name,
 				    err.msg);

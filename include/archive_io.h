@@ -13,6 +13,10 @@
  * tell a truncated zip from a non-zip, and check that the names libarchive
  * reports (from local headers) are the names pip will see (from the
  * central directory).
+ *
+ * For the verifier's zip data pass: the local header checks, and
+ * whole-buffer decoding of stored and deflated members with libdeflate
+ * (faster than libarchive's zlib stream; see archive_io.c for the split).
  */
 #ifndef WW_ARCHIVE_IO_H
 #define WW_ARCHIVE_IO_H
@@ -60,6 +64,7 @@ struct zipcd_entry {
 	size_t		 namelen;
 	uint64_t	 local_off;
 	uint64_t	 csize, usize;
+	uint32_t	 crc32;
 	uint32_t	 ext_attr;
 	uint16_t	 flags;		/* general purpose bit flags */
 	uint16_t	 method;
@@ -81,6 +86,8 @@ enum zipcd_status {
 	ZIPCD_TOO_BIG,		/* central directory over our cap */
 	ZIPCD_IO,
 	ZIPCD_NOMEM,
+	ZIPCD_ENCRYPTED,	/* a local header flags encryption */
+	ZIPCD_BAD_DATA,		/* member data: corrupt, wrong size or CRC */
 };
 
 /*
@@ -90,5 +97,42 @@ enum zipcd_status {
 int	 zipcd_read(struct aio_src *s, uint64_t max_entries,
 	    struct zipcd **out, char *msg, size_t msglen);
 void	 zipcd_free(struct zipcd *cd);
+
+/*
+ * Where the data of entry e begins. p[0..avail) are the file's bytes from
+ * e's local header on (at least the header and name, if the file has
+ * them), and span is how far e may extend: to the next entry's local
+ * header, or to the central directory. The local header must agree with
+ * the central directory on the name, the method and encryption, and the
+ * data (e->csize bytes: sizes come from the central directory, as in
+ * pip's zipfile) must end within span. Returns a zipcd_status;
+ * *data_off is relative to p.
+ */
+int	 zip_local_data(const struct zipcd_entry *e, const unsigned char *p,
+	    size_t avail, uint64_t span, size_t *data_off, char *msg,
+	    size_t msglen);
+
+/*
+ * Whole-buffer decoding of stored and deflated members (libdeflate), for
+ * members whose sizes are at most max (compressed and unpacked). One per
+ * thread.
+ */
+struct zip_inflater;		/* opaque; archive_io.c */
+
+int	 zip_inflater_new(uint64_t max, struct zip_inflater **out);
+void	 zip_inflater_free(struct zip_inflater *z);
+/* Can e go through zip_inflate (method and sizes)? */
+int	 zip_inflater_fits(const struct zip_inflater *z,
+	    const struct zipcd_entry *e);
+/*
+ * Decode e's data (e->csize bytes at data) into exactly e->usize bytes
+ * and check the CRC-32 against the central directory's. *out is data
+ * itself for stored members, else the inflater's buffer, valid until the
+ * next call. Returns ZIPCD_OK, ZIPCD_BAD_DATA (msg says why) or
+ * ZIPCD_NOMEM.
+ */
+int	 zip_inflate(struct zip_inflater *z, const struct zipcd_entry *e,
+	    const unsigned char *data, const unsigned char **out, char *msg,
+	    size_t msglen);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char	*ptr;
@@ -17,10 +18,13 @@ struct buf {
 	size_t	 max;
 };
 
+/* max is capped at SIZE_MAX / 2, so size arithmetic cannot wrap. */
 void	 buf_init(struct buf *b, size_t max);
 int	 buf_add(struct buf *b, const void *data, size_t len);
 int	 buf_addstr(struct buf *b, const char *s);
 int	 buf_addc(struct buf *b, char c);
+/* v in decimal, without printf (response headers, pages, log lines). */
+int	 buf_add_u64(struct buf *b, uint64_t v);
 int	 buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 buf_vprintf(struct buf *b, const char *fmt, va_list ap);

@@ -6,8 +6,10 @@
  * wall-clock deadline, the job id as a label, the output streamed to the
  * job's log file), then verify the wheel, check its ELF content against
  * the target's manylinux/musllinux policy, retag it (platform tag and the
- * job's build number), and ingest it and finish the job in one catalog
- * transaction. Every outcome is classified (enum job_failure) and written
+ * job's build number) or, when it needs libraries outside the policy and
+ * the target allows repair, bundle them (repair.h; the libraries are copied
+ * out of the exited build container, repair_fetch.h), and ingest it and
+ * finish the job in one catalog transaction. Every outcome is classified (enum job_failure) and written
  * to the job store, except the two that the dispatcher must handle: the
  * engine was lost, or the worker was told to stop.
  *
@@ -125,6 +127,22 @@ void	 build_probe_parse(const char *log, size_t len,
  */
 enum job_failure build_classify(const struct engine_result *r,
 	    const char *log, size_t len, char *dep, size_t deplen);
+
+/*
+ * Whether a failed attempt of class f (attempt number attempts, from 1) is
+ * worth another attempt, after the backoff and within max_attempts:
+ *  - upstream_unreachable, missing_build_dep, engine_lost: yes; the cause
+ *    lies outside the package and may go away (an index back up, a
+ *    dependency built meanwhile, another engine);
+ *  - timeout, oom: once; a shared machine under load can make a build slow
+ *    or hungry, but twice in a row it is the build;
+ *  - build_error, verify_failed: no; the same sdist in the same image fails
+ *    the same way (`indexctl rebuild` tries again once something changed).
+ * An engine request that failed without the engine being lost is recorded
+ * as build_error but retried: that is the executor's decision, not this
+ * table's.
+ */
+int	 build_failure_retry(enum job_failure f, int attempts);
 
 /* 1 if the target's arch differs from the engine's (QEMU needed). */
 int	 build_arch_foreign(const char *target_arch, const char *engine_arch);

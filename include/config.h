@@ -7,7 +7,8 @@
  *   [builderd]          requirements, constraints, intervals
  *   [upstream NAME]     url (https://.../simple/ or dir:/path), priority
  *   [engine NAME]       url (unix:///path or https://host:port), jobs
- *   [target NAME]       python, policy, arch, image, engines, flags, ...
+ *   [target NAME]       python, policy, arch, image, engines, flags,
+ *                       repair, ...
  * Errors name file:line. The loaded config is the only global state the
  * programs keep, and SIGHUP replaces it wholesale.
  */
@@ -64,6 +65,9 @@ struct config_target {
 	char	python_bin[256];/* interpreter path in the image */
 	char	libc[16];	/* the image's glibc/musl "X.Y"; "" = default
 				   (2.36 manylinux, 1.2 musllinux) */
+	/* 1 (default): a wheel that needs libraries outside the policy gets
+	 * them bundled (repair.h); 0: it fails verification naming them. */
+	int	repair;
 };
 
 struct config {

@@ -1,7 +1,7 @@
 /*
  * hash.h: SHA-256 through OpenSSL EVP, with the encodings the packaging
  * specs use: lowercase hex (index URLs, catalog) and urlsafe base64 without
- * padding (wheel RECORD files).
+ * padding (wheel RECORD files); and a standard base64 decoder (HTTP).
  */
 #ifndef WW_HASH_H
 #define WW_HASH_H
@@ -36,6 +36,14 @@ void	 hash_b64url(const unsigned char *d, size_t n, char *out);
 /* Decode urlsafe base64 (padding optional); -1 on bad input or overflow. */
 int	 hash_b64url_decode(const char *in, unsigned char *out, size_t outmax,
 	    size_t *outlen);
+/*
+ * Decode standard base64 (RFC 4648 alphabet and padding: optional, but
+ * if present at most "==" and to a multiple of 4), e.g. HTTP Basic
+ * credentials; in need not be NUL-terminated. -1 on bad input, on
+ * non-canonical trailing bits or when more than outmax bytes.
+ */
+int	 hash_b64_decode(const char *in, size_t inlen, unsigned char *out,
+	    size_t outmax, size_t *outlen);
 /* Is s exactly 64 lowercase hex digits? */
 int	 hash_is_hex64(const char *s);
 

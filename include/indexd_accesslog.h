@@ -24,8 +24,14 @@ int	 accesslog_reopen(struct accesslog *a, const char *path,
 	    struct wwerr *err);
 int	 accesslog_enabled(const struct accesslog *a);
 void	 accesslog_free(struct accesslog *a);
-/* Append one line for e to out. */
-int	 accesslog_format(struct buf *out, const struct http_log_entry *e);
+/* The formatted time of the last second seen (one per worker). */
+struct accesslog_clock {
+	int64_t	 sec;
+	char	 str[40];
+};
+/* Append one line for e to out. clk may be NULL. */
+int	 accesslog_format(struct buf *out, const struct http_log_entry *e,
+	    struct accesslog_clock *clk);
 /* Write out's bytes and empty it. */
 void	 accesslog_flush(struct accesslog *a, struct buf *out);
 

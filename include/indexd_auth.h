@@ -19,9 +19,6 @@
  */
 int	 auth_parse_basic(const char *header, char *user, size_t userlen,
 	    char *pass, size_t passlen);
-/* Standard base64 (RFC 4648, padding optional); -1 on bad input. */
-int	 auth_b64_decode(const char *in, size_t inlen, unsigned char *out,
-	    size_t outmax, size_t *outlen);
 
 struct auth_result {
 	int	 status;	/* 0 ok, else 401 or 403 */

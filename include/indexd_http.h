@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 struct event_base;
+struct sockaddr;
 struct ssl_ctx_st;
 
 struct http_server;		/* opaque; one per event_base */
@@ -82,6 +83,13 @@ int	 http_server_new(struct event_base *base, const struct http_limits *lim,
 	    struct http_server **out);
 /* Listen on an already bound and listening socket (ownership passes). */
 int	 http_server_listen_fd(struct http_server *s, int fd, int tls);
+/*
+ * Take over a connection accepted elsewhere (indexd's main thread
+ * accepts and hands connections to the least busy worker). Call from the
+ * server's own thread; fd must be non-blocking; ownership passes.
+ */
+void	 http_server_adopt(struct http_server *s, int fd,
+	    const struct sockaddr *sa, int tls);
 /* Replace limits (SIGHUP); applies to new requests. */
 void	 http_server_set_limits(struct http_server *s,
 	    const struct http_limits *lim);
@@ -93,6 +101,7 @@ void	 http_server_set_tls(struct http_server *s, struct ssl_ctx_st *ctx);
  */
 void	 http_server_drain(struct http_server *s, void (*done)(void *),
 	    void *arg);
+/* Open connections; safe to read from any thread. */
 int	 http_server_nconns(const struct http_server *s);
 /* Closes every connection at once. */
 void	 http_server_free(struct http_server *s);

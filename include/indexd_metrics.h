@@ -2,7 +2,7 @@
  * indexd_metrics.h: counters for /metrics in the Prometheus text format:
  * requests by route and status, bytes sent, request durations, uploads by
  * result, plus gauges the caller supplies at scrape time (connections,
- * cache, the catalog's size). Counters are atomics shared by all workers.
+ * cache, the catalog's size).
  */
 #ifndef WW_INDEXD_METRICS_H
 #define WW_INDEXD_METRICS_H
@@ -15,7 +15,7 @@
 
 enum metrics_route {
 	ROUTE_INDEX, ROUTE_PROJECT, ROUTE_FILE, ROUTE_METADATA, ROUTE_UPLOAD,
-	ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_REDIRECT, ROUTE_OTHER,
+	ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_REDIRECT, ROUTE_API, ROUTE_OTHER,
 	ROUTE__COUNT
 };
 
@@ -36,12 +36,17 @@ struct metrics_gauges {
 	struct cache_stats	 cache;
 };
 
-int	 metrics_new(struct metrics **out);
+/*
+ * One slot of counters per worker thread: each slot has one writer, so
+ * counting needs no locked instructions and no cache line is shared on
+ * the request path; /metrics sums the slots.
+ */
+int	 metrics_new(int nslots, struct metrics **out);
 void	 metrics_free(struct metrics *m);
 /* route: enum metrics_route, or -1 (counted as "other"). */
-void	 metrics_request(struct metrics *m, int route, int status,
+void	 metrics_request(struct metrics *m, int slot, int route, int status,
 	    uint64_t bytes, int64_t duration_us);
-void	 metrics_upload(struct metrics *m, enum metrics_upload r);
+void	 metrics_upload(struct metrics *m, int slot, enum metrics_upload r);
 const char *metrics_route_name(int route);
 int	 metrics_render(struct metrics *m, const struct metrics_gauges *g,
 	    struct buf *out);

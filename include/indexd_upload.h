@@ -22,6 +22,7 @@ struct upload_env {
 	const struct limits	*limits;
 	uint64_t		 max_upload_size;
 	struct metrics		*metrics;
+	int			 metrics_slot;
 	/* runs after a file was added, so pages are re-checked */
 	void			(*changed)(void *arg);
 	void			*arg;

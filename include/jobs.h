@@ -6,7 +6,8 @@
  * A job is one build of project==version for one target. It moves
  *   queued -> running -> succeeded | failed | cancelled
  * and a failed attempt goes back to queued with an exponential backoff
- * until max_attempts is used up. Every transition is one short
+ * until max_attempts is used up, if its caller asks for a retry (builderd
+ * retries only failures that may pass: build.h, build_failure_retry). Every transition is one short
  * transaction (or a savepoint inside the caller's, so the executor can
  * record the wheel and finish the job atomically); nothing here does I/O
  * besides SQLite.
@@ -91,6 +92,15 @@ struct job {
 };
 
 void	 job_free(struct job *j);	/* frees the members, not j */
+/*
+ * The job as a JSON object (jansson; NULL if out of memory) with the
+ * fields every reader shows (`indexctl jobs --json`, GET /api/v1/jobs/ID):
+ * names, state, attempts, times (ISO 8601, null if not yet), engine, exit
+ * status, failure and message (scrubbed to UTF-8), wheel and origin.
+ * Callers add their own (local paths, URLs).
+ */
+struct json_t;
+struct json_t *job_json(const struct job *j);
 
 /*
  * Open the job store on an open catalog (which must outlive it), running

@@ -30,8 +30,45 @@ int	 util_fsync_dir(const char *dir);
  * rename, fsync the directory. Never leaves a partial file at path.
  */
 int	 util_write_atomic(const char *path, const void *data, size_t len);
+/*
+ * Open root/rel without following a symlink in any component of rel
+ * (root itself is opened as given): every directory of rel is opened
+ * with O_NOFOLLOW relative to the one before, so a path swapped for a
+ * symlink meanwhile fails with ELOOP instead of leading elsewhere.
+ * flags are open(2) flags for the last component (O_RDONLY, O_NONBLOCK,
+ * ...); O_NOFOLLOW and O_CLOEXEC are added. Returns the fd or -1.
+ */
+int	 util_open_beneath(const char *root, const char *rel, int flags);
+/* write(2) all of data, retrying short writes and EINTR; 0 or -1. */
+int	 util_write_all(int fd, const void *data, size_t len);
 /* Read a whole file, refusing more than max bytes. NUL-terminated. */
 int	 util_read_file(const char *path, size_t max, char **out, size_t *outlen);
+
+/*
+ * Quote untrusted input for an error message: printable ASCII kept
+ * (except backslash and quote), the rest as \xNN, and "..." when out
+ * is too small for all of it.
+ */
+void	 util_quote(const char *s, size_t len, char *out, size_t outlen);
+/*
+ * Make s valid UTF-8 in place: every byte of an invalid, overlong,
+ * surrogate or out-of-range sequence becomes '?'. Text from builds and
+ * the network must be JSON-safe before it is stored. Returns how many
+ * bytes were replaced.
+ */
+size_t	 util_utf8_scrub(char *s);
+/*
+ * s as a JSON string (a jansson json_t): null for NULL, and text that is
+ * not valid UTF-8 (build output, rows from older versions) scrubbed as by
+ * util_utf8_scrub, because json_string() refuses it and a JSON document
+ * must never carry it. NULL only when out of memory.
+ */
+struct json_t;
+struct json_t *util_json_text(const char *s);
+/* Does s[0..len) end with suffix? */
+int	 util_has_suffix(const char *s, size_t len, const char *suffix);
+/* The part of path after its last '/' (path itself if none). */
+const char *util_base_name(const char *path);
 
 /* Constant-time memory comparison for secrets; 0 when equal. */
 int	 util_ct_memcmp(const void *a, const void *b, size_t len);

@@ -25,6 +25,11 @@ struct limits {
 	/* Not a limit: threads for a zip's data pass, 0 = automatic (one
 	 * for small archives, up to 4 by CPUs), 1 = sequential. */
 	uint64_t threads;
+	/* Not a limit either: zip members whose compressed and unpacked
+	 * sizes are both at most this are decoded whole in memory
+	 * (libdeflate, fast); larger ones stream through libarchive. Each
+	 * data thread may hold about twice this. 0 = always stream. */
+	uint64_t whole_member_max;
 };
 
 void	 limits_default(struct limits *l);

@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "catalog.h"
 #include "indexctl.h"
+#include "indexd_pagerows.h"
 #include "indexd_render.h"
 #include "store.h"
 #include "util.h"
@@ -56,70 +57,6 @@ struct exp {
 	uint64_t	 nfiles, nbytes, nprojects, linked;
 	struct buf	 page;
 };
-
-struct files {
-	struct catalog_file	*v;
-	size_t			 n, cap;
-	int			 oom;
-};
-
-static char *
-dupornull(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static int
-collect_file(const struct catalog_file *f, void *arg)
-{
-	struct files *l = arg;
-	struct catalog_file *c;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		struct catalog_file *nv = reallocarray(l->v, ncap,
-		    sizeof(*nv));
-		if (nv == NULL) {
-			l->oom = 1;
-			return 1;
-		}
-		l->v = nv;
-		l->cap = ncap;
-	}
-	c = &l->v[l->n++];
-	memset(c, 0, sizeof(*c));
-	c->kind = f->kind;
-	memcpy(c->sha256, f->sha256, sizeof(c->sha256));
-	memcpy(c->metadata_sha256, f->metadata_sha256,
-	    sizeof(c->metadata_sha256));
-	c->size = f->size;
-	c->has_metadata = f->has_metadata;
-	c->upload_time_us = f->upload_time_us;
-	c->yanked = f->yanked;
-	c->version = dupornull(f->version);
-	c->filename = dupornull(f->filename);
-	c->requires_python = dupornull(f->requires_python);
-	c->yanked_reason = dupornull(f->yanked_reason);
-	if (c->version == NULL || c->filename == NULL ||
-	    (f->requires_python && !c->requires_python) ||
-	    (f->yanked_reason && !c->yanked_reason))
-		l->oom = 1;
-	return l->oom;
-}
-
-static void
-files_free(struct files *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].version);
-		free(l->v[i].filename);
-		free(l->v[i].requires_python);
-		free(l->v[i].yanked_reason);
-	}
-	free(l->v);
-}
 
 static int
 write_file(const char *path, const void *data, size_t len)
@@ -214,19 +151,14 @@ export_project(const char *normalized, const char *display, int64_t gen,
     void *arg)
 {
 	struct exp *x = arg;
-	struct files l;
+	struct pagerows_files l;
 	struct wwerr err;
 	char dir[PATH_MAX], path[PATH_MAX], src[PATH_MAX];
 	size_t i;
 
-	memset(&l, 0, sizeof(l));
-	if (catalog_foreach_file(x->cat, normalized, collect_file, &l,
-	    &err) == -1) {
-		fprintf(stderr, "indexctl: %s\n", err.msg);
-		goto fail;
-	}
-	if (l.oom) {
-		fprintf(stderr, "indexctl: out of memory\n");
+	if (pagerows_load_files(x->cat, normalized, &l, &err) == -1) {
+		fprintf(stderr, "indexctl: %s\n", l.oom ? "out of memory" :
+		    err.msg);
 		goto fail;
 	}
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/simple/%s", x->tmp,
@@ -266,53 +198,11 @@ export_project(const char *normalized, const char *display, int64_t gen,
 		}
 	}
 	x->nprojects++;
-	files_free(&l);
+	pagerows_files_free(&l);
 	return 0;
 fail:
-	files_free(&l);
+	pagerows_files_free(&l);
 	return 1;	/* stop: the caller sees the failure */
-}
-
-struct projs {
-	struct render_project	*v;
-	size_t			 n, cap;
-	int			 oom;
-};
-
-static int
-collect_project(const char *normalized, const char *display, int64_t gen,
-    void *arg)
-{
-	struct projs *l = arg;
-
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 256;
-		struct render_project *nv = reallocarray(l->v, ncap,
-		    sizeof(*nv));
-		if (nv == NULL) {
-			l->oom = 1;
-			return 1;
-		}
-		l->v = nv;
-		l->cap = ncap;
-	}
-	l->v[l->n].normalized = strdup(normalized);
-	l->v[l->n].display = display ? strdup(display) : NULL;
-	if (l->v[l->n++].normalized == NULL)
-		l->oom = 1;
-	return l->oom;
-}
-
-static void
-projs_free(struct projs *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		free((char *)l->v[i].normalized);
-		free((char *)l->v[i].display);
-	}
-	free(l->v);
 }
 
 static int
@@ -389,7 +279,7 @@ cmd_export_static_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	const struct cmd_entry *e = &cmd_export_static_entry;
 	char target[PATH_MAX], parent[PATH_MAX], path[PATH_MAX], *slash;
-	struct projs pl;
+	struct pagerows_projects pl;
 	struct wwerr err;
 	struct exp x;
 	int ch, exists, dfd, rc = 1, made_tmp = 0;
@@ -448,12 +338,9 @@ cmd_export_static_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	/* One read transaction would be ideal; instead the project list is
 	 * read first and each project afterwards, so a page never lists a
 	 * file that is not in the tree. */
-	if (catalog_foreach_project(x.cat, collect_project, &pl, &err) == -1) {
-		fprintf(stderr, "indexctl: %s\n", err.msg);
-		goto done;
-	}
-	if (pl.oom) {
-		fprintf(stderr, "indexctl: out of memory\n");
+	if (pagerows_load_projects(x.cat, &pl, &err) == -1) {
+		fprintf(stderr, "indexctl: %s\n", pl.oom ? "out of memory" :
+		    err.msg);
 		goto done;
 	}
 	{
@@ -513,7 +400,7 @@ cmd_export_static_exec(struct cmd_ctx *ctx, int argc, char **argv)
 done:
 	if (made_tmp && rm_tree(x.tmp) == -1)
 		fprintf(stderr, "indexctl: could not remove %s\n", x.tmp);
-	projs_free(&pl);
+	pagerows_projects_free(&pl);
 	buf_free(&x.page);
 	ctl_close_data(x.store, x.cat);
 	return rc;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -41,9 +42,23 @@ const struct cmd_entry cmd_import_entry = {
 	cmd_import_exec
 };
 
+/*
+ * A file to import. Files found by walking a directory remember where
+ * the named directory ends (rootlen), so they are opened again below it
+ * without following any symlink: the tree may be writable by others, and
+ * swapping a directory or file for a symlink between the walk and the
+ * import must not publish something else (say, a private file of the
+ * user running the import). Files named on the command line (rootlen 0)
+ * are opened as given.
+ */
+struct entry {
+	char	*path;
+	size_t	 rootlen;
+};
+
 struct pathlist {
-	char	**v;
-	size_t	  n, alloc;
+	struct entry	*v;
+	size_t		 n, alloc;
 };
 
 /* A path that could not even be looked at: rejected with its reason. */
@@ -60,9 +75,9 @@ struct walk {
 };
 
 static int
-pl_add(struct walk *w, const char *path)
+pl_add(struct walk *w, const char *path, size_t rootlen)
 {
-	char **nv;
+	struct entry *nv;
 
 	if (w->files.n >= IMPORT_MAX_FILES) {
 		errno = E2BIG;
@@ -76,8 +91,9 @@ pl_add(struct walk *w, const char *path)
 		w->files.v = nv;
 		w->files.alloc = n;
 	}
-	if ((w->files.v[w->files.n] = strdup(path)) == NULL)
+	if ((w->files.v[w->files.n].path = strdup(path)) == NULL)
 		goto oom;
+	w->files.v[w->files.n].rootlen = rootlen;
 	w->files.n++;
 	return 0;
 oom:
@@ -112,7 +128,7 @@ bad_add(struct walk *w, const char *path, const char *reason)
 }
 
 static int
-walk_dir(struct walk *w, const char *dir, int depth)
+walk_dir(struct walk *w, const char *dir, size_t rootlen, int depth)
 {
 	struct dirent *de;
 	struct stat st;
@@ -143,11 +159,11 @@ walk_dir(struct walk *w, const char *dir, int depth)
 		    -1)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			if (walk_dir(w, path, depth + 1) == -1)
+			if (walk_dir(w, path, rootlen, depth + 1) == -1)
 				break;
 		} else if (S_ISREG(st.st_mode) &&
 		    distname_kind(de->d_name) != 0) {
-			if (pl_add(w, path) == -1) {
+			if (pl_add(w, path, rootlen) == -1) {
 				if (!w->oom)
 					bad_add(w, path, "too many files in one "
 					    "import");
@@ -160,9 +176,82 @@ walk_dir(struct walk *w, const char *dir, int depth)
 }
 
 static int
-strp_cmp(const void *a, const void *b)
+entry_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct entry *)a)->path,
+	    ((const struct entry *)b)->path);
+}
+
+/*
+ * Open e for reading: a regular file, never a FIFO or device (O_NONBLOCK
+ * keeps a FIFO from hanging us before the check), and below a walked
+ * directory through no symlink. -1 with reason filled in.
+ */
+static int
+open_entry(const struct entry *e, char *reason, size_t reasonlen)
+{
+	char root[PATH_MAX];
+	struct stat st;
+	int fd = -1;
+
+	if (e->rootlen == 0) {
+		fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd == -1)
+			goto sys;
+	} else {
+		if (util_strlcpy(root, e->path, sizeof(root)) >= sizeof(root)) {
+			errno = ENAMETOOLONG;
+			goto sys;
+		}
+		root[e->rootlen] = '\0';
+		fd = util_open_beneath(root, e->path + e->rootlen,
+		    O_RDONLY | O_NONBLOCK);
+		if (fd == -1) {
+			if (errno == ELOOP)
+				goto moved;
+			goto sys;
+		}
+	}
+	if (fstat(fd, &st) == -1)
+		goto sys;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(reason, reasonlen, "not a regular file");
+		goto fail;
+	}
+	return fd;
+moved:
+	snprintf(reason, reasonlen, "became a symbolic link while the "
+	    "directory was read (symlinks inside directories are not "
+	    "followed)");
+	goto fail;
+sys:
+	snprintf(reason, reasonlen, "%s", strerror(errno));
+fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/* Put path back where a message names /proc/self/fd/N instead. */
+static void
+unproc(char *msg, size_t msglen, const char *proc, const char *path)
+{
+	const char *m = msg, *p;
+	size_t n = strlen(proc);
+	struct buf b;
+
+	if (strstr(msg, proc) == NULL)
+		return;
+	buf_init(&b, 4 * msglen);
+	while ((p = strstr(m, proc)) != NULL) {
+		buf_add(&b, m, (size_t)(p - m));
+		buf_addstr(&b, path);
+		m = p + n;
+	}
+	buf_addstr(&b, m);
+	if (b.ptr != NULL)
+		util_strlcpy(msg, b.ptr, msglen);
+	buf_free(&b);
 }
 
 static void
@@ -171,7 +260,7 @@ walk_free(struct walk *w)
 	size_t i;
 
 	for (i = 0; i < w->files.n; i++)
-		free(w->files.v[i]);
+		free(w->files.v[i].path);
 	free(w->files.v);
 	for (i = 0; i < w->nbad; i++) {
 		free(w->bad[i].path);
@@ -250,8 +339,8 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			snprintf(reason, sizeof(reason), "%s", strerror(errno));
 			bad_add(&w, argv[i], reason);
 		} else if (S_ISDIR(st.st_mode))
-			walk_dir(&w, argv[i], 0);
-		else if (pl_add(&w, argv[i]) == -1 && !w.oom)
+			walk_dir(&w, argv[i], strlen(argv[i]), 0);
+		else if (pl_add(&w, argv[i], 0) == -1 && !w.oom)
 			bad_add(&w, argv[i], "too many files in one import");
 	}
 	if (w.oom) {
@@ -259,10 +348,11 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	/* Sorted and unique: deterministic order, each file once. */
-	qsort(w.files.v, w.files.n, sizeof(char *), strp_cmp);
+	qsort(w.files.v, w.files.n, sizeof(w.files.v[0]), entry_cmp);
 	for (j = 0, n = 0; j < w.files.n; j++) {
-		if (n > 0 && strcmp(w.files.v[n - 1], w.files.v[j]) == 0) {
-			free(w.files.v[j]);
+		if (n > 0 && strcmp(w.files.v[n - 1].path,
+		    w.files.v[j].path) == 0) {
+			free(w.files.v[j].path);
 			continue;
 		}
 		w.files.v[n++] = w.files.v[j];
@@ -280,9 +370,13 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (ctl_open_data(ctx, CTL_CREATE, &s, &c) == -1)
 		goto out;
 
-	progress = ctx->isatty && !ctx->json;
+	/* Progress goes to stderr: shown whenever that is a terminal. */
+	progress = isatty(STDERR_FILENO) && !ctx->json;
 	for (j = 0; j < w.files.n; j++) {
-		const char *path = w.files.v[j];
+		const char *path = w.files.v[j].path;
+		const char *src;
+		char proc[64];
+		int fd;
 
 		if (progress) {
 			fprintf(stderr, "\r\033[K[%zu/%zu] %.60s", j + 1,
@@ -299,10 +393,22 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			snprintf(origin, sizeof(origin), "import:%s", abspath);
 			io.origin = origin;
 		}
+		if ((fd = open_entry(&w.files.v[j], reason,
+		    sizeof(reason))) == -1) {
+			reject(&k, ctx->json, path, "io", reason);
+			continue;
+		}
+		/* Verify and store exactly the inode opened above (by its
+		 * path only where there is no /proc). */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		src = access(proc, R_OK) == 0 ? proc : path;
+		io.filename = util_base_name(path);
 		r = NULL;
 		wwerr_clear(&err);
-		switch (ingest_file(s, c, path, &io, &ctx->conf->limits, &r,
-		    &err)) {
+		rc = ingest_file(s, c, src, &io, &ctx->conf->limits, &r, &err);
+		close(fd);
+		unproc(err.msg, sizeof(err.msg), proc, path);
+		switch (rc) {
 		case INGEST_ADDED:
 			k.imported++;
 			if (ctx->json)
@@ -327,6 +433,7 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		verify_result_free(r);
 	}
+	rc = 1;
 	if (progress)
 		fprintf(stderr, "\r\033[K");
 
@@ -337,14 +444,8 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    k.jimported, "skipped", k.jskipped, "rejected",
 		    k.jrejected);
 
-		if (jo == NULL || json_dumpf(jo, stdout, JSON_INDENT(2) |
-		    JSON_SORT_KEYS) == -1) {
-			json_decref(jo);
-			fprintf(stderr, "indexctl: import: cannot write JSON\n");
+		if (ctl_json_print(jo) != 0)
 			goto out;
-		}
-		json_decref(jo);
-		printf("\n");
 	} else {
 		fputs(buf_cstr(&k.reasons), stdout);
 		printf("imported %lu, skipped %lu, rejected %lu\n", k.imported,

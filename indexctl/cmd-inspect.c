@@ -3,7 +3,7 @@
  * about one wheel or sdist, without touching the index: the parsed
  * filename, the verification result (or the error with its code), each
  * ELF's needs, and the manylinux/musllinux tag its content allows with
- * every violation.
+ * every violation, and the libraries bundled into it by a repair.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,7 +16,9 @@
 #include "elf_inspect.h"
 #include "indexctl.h"
 #include "policy.h"
+#include "repair.h"
 #include "tags.h"
+#include "util.h"
 #include "verify.h"
 #include "wheelname.h"
 
@@ -29,14 +31,6 @@ const struct cmd_entry cmd_inspect_entry = {
 	"the platform tag its content allows",
 	cmd_inspect_exec
 };
-
-static const char *
-base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
 
 static const char *
 libc_name(int libc)
@@ -215,7 +209,8 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct policy_result pr;
 	struct wwerr err, verr, perr;
 	const char *path, *fn, *arch = NULL;
-	char archbuf[32], verdict[512];
+	char archbuf[32], verdict[512], **bundled = NULL;
+	size_t nbundled = 0;
 	json_t *j = NULL, *jv = NULL, *jp = NULL, *jelfs = NULL;
 	int ch, kind, rc = 1, have_policy = 0, parsed;
 	size_t i;
@@ -235,7 +230,7 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind != argc - 1)
 		return cmd_usage(&cmd_inspect_entry);
 	path = argv[optind];
-	fn = base_name(path);
+	fn = util_base_name(path);
 	memset(&pr, 0, sizeof(pr));
 
 	kind = distname_kind(fn);
@@ -253,6 +248,10 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (verify_file(path, NULL, &ctx->conf->limits, &r, &verr) == -1)
 		r = NULL;
 
+	if (r != NULL && repair_list_bundled(r, &bundled, &nbundled) == -1) {
+		fprintf(stderr, "indexctl: inspect: out of memory\n");
+		goto out;
+	}
 	if (kind == 'w' && parsed && r != NULL && r->nelfs > 0) {
 		arch = wheel_arch(&wn, r, archbuf, sizeof(archbuf));
 		wwerr_clear(&perr);
@@ -324,6 +323,10 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		else
 			jp = json_null();
 		json_object_set_new(j, "policy", jp);
+		/* Libraries a repair bundled (e.g. "pkg.libs/libyaml-0-
+		 * 1a2b3c4d.so.2"). */
+		json_object_set_new(j, "bundled_libs", json_strs(bundled,
+		    nbundled));
 		if (json_dumpf(j, stdout, JSON_INDENT(2)) == -1)
 			goto out;
 		printf("\n");
@@ -379,12 +382,15 @@ cmd_inspect_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			for (i = 0; i < pr.nexternal_libs; i++)
 				printf("  external:    %s\n",
 				    pr.external_libs[i]);
+			for (i = 0; i < nbundled; i++)
+				printf("  bundled:     %s\n", bundled[i]);
 		} else if (kind == 'w' && r != NULL && r->nelfs == 0)
 			printf("policy:        pure (no shared objects; any "
 			    "platform tag it claims is up to its author)\n");
 	}
 	rc = r != NULL ? 0 : 1;
 out:
+	repair_strv_free(bundled);
 	json_decref(j);
 	if (have_policy)
 		policy_result_free(&pr);

@@ -26,24 +26,26 @@ const struct cmd_entry cmd_jobs_entry = {
 };
 
 struct listing {
-	int	 json;
-	json_t	*arr;
-	int	 n;
-	int64_t	 now;
+	int			 json;
+	json_t			*arr;		/* --json */
+	struct ctl_table	*table;		/* text */
+	int			 n;
+	int64_t			 now;
 };
 
 static int
 list_cb(const struct job *j, void *arg)
 {
 	struct listing *l = arg;
-	char when[64], pv[300], state[32], why[96];
+	char when[64], pv[300], state[32], why[96], id[24], tries[32];
 	json_t *o;
 
 	l->n++;
 	if (l->json) {
+		/* non-zero stops the walk: 1 is out of memory */
 		if ((o = ctl_job_json(j)) == NULL ||
 		    json_array_append_new(l->arr, o) == -1)
-			return -1;
+			return 1;
 		return 0;
 	}
 	if (j->build_number > 0)
@@ -83,10 +85,10 @@ list_cb(const struct job *j, void *arg)
 		snprintf(why + n, sizeof(why) - n, " after %s",
 		    job_failure_name(j->failure));
 	}
-	printf("%-7lld %-10s %-12s %-40s %d/%-3d %-20s %s\n",
-	    (long long)j->id, state, j->target, pv, j->attempts,
-	    j->max_attempts, when, why);
-	return 0;
+	snprintf(id, sizeof(id), "%lld", (long long)j->id);
+	snprintf(tries, sizeof(tries), "%d/%d", j->attempts, j->max_attempts);
+	return ctl_table_row(l->table, (const char *[]){ id, state,
+	    j->target, pv, tries, when, why }) == -1 ? 1 : 0;
 }
 
 static int
@@ -159,15 +161,20 @@ cmd_jobs_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.json = ctx->json;
 	l.now = util_now_us();
-	if (l.json && (l.arr = json_array()) == NULL) {
+	if (l.json ? (l.arr = json_array()) == NULL :
+	    (l.table = ctl_table_new(7, "r")) == NULL ||
+	    ctl_table_row(l.table, (const char *[]){ "ID", "STATE", "TARGET",
+	    "RELEASE", "TRIES", "SINCE", "DETAIL" }) == -1) {
+		fprintf(stderr, "indexctl: jobs: out of memory\n");
+		ctl_table_free(l.table);
 		ctl_close_jobs(s, c, js);
 		return 1;
 	}
-	if (!l.json)
-		printf("%-7s %-10s %-12s %-40s %-5s %-20s %s\n", "ID", "STATE",
-		    "TARGET", "RELEASE", "TRIES", "SINCE", "DETAIL");
 	rc = jobs_foreach(js, &f, list_cb, &l, &err);
 	ctl_close_jobs(s, c, js);
+	if (rc == 0 && !l.json && ctl_table_print(l.table, NULL) == -1)
+		rc = 1;
+	ctl_table_free(l.table);
 	if (rc != 0) {
 		if (rc == -1)
 			fprintf(stderr, "indexctl: jobs: %s\n", err.msg);

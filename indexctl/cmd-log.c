@@ -29,28 +29,35 @@ const struct cmd_entry cmd_log_entry = {
 	cmd_log_exec
 };
 
-/* Copy what fd has from here to stdout; -1 on error. */
+/*
+ * Copy what fd has from here to stdout; -1 on error. A log shorter than
+ * what was already printed was rewritten (builderd replaces a container
+ * log that the engine's follow stream garbled): print it again whole.
+ */
 static int
 drain(int fd)
 {
 	char buf[65536];
-	ssize_t n, w, off;
+	ssize_t n;
+	struct stat st;
+	off_t pos;
 
+	if ((pos = lseek(fd, 0, SEEK_CUR)) > 0 && fstat(fd, &st) == 0 &&
+	    st.st_size < pos) {
+		fflush(stdout);
+		fprintf(stderr, "indexctl: log: the log was rewritten; "
+		    "printing it again\n");
+		if (lseek(fd, 0, SEEK_SET) == -1)
+			return -1;
+	}
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return n == 0 ? 0 : -1;
-		for (off = 0; off < n; off += w)
-			if ((w = write(STDOUT_FILENO, buf + off,
-			    (size_t)(n - off))) == -1) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				return -1;
-			}
+		if (util_write_all(STDOUT_FILENO, buf, (size_t)n) == -1)
+			return -1;
 	}
 }
 

@@ -26,12 +26,13 @@ const struct cmd_entry cmd_status_entry = {
 };
 
 struct walk {
-	int	 json;
-	json_t	*arr;
-	int64_t	 now;
-	int	 n;
-	int64_t	 waiting;	/* queued, in backoff */
-	int	 count_only;
+	int			 json;
+	json_t			*arr;		/* --json */
+	struct ctl_table	*table;		/* text */
+	int64_t			 now;
+	int			 n;
+	int64_t			 waiting;	/* queued, in backoff */
+	int			 count_only;
 };
 
 static void
@@ -58,46 +59,55 @@ static int
 running_cb(const struct job *j, void *arg)
 {
 	struct walk *w = arg;
-	char pv[300], dur[32], ctr[16];
+	char pv[300], dur[32], ctr[32], id[24];
 
 	w->n++;
 	if (w->json)
 		return json_array_append_new(w->arr, ctl_job_json(j)) == -1;
-	if (w->n == 1)
-		printf("\nrunning:\n  %-12s %-7s %-12s %-40s %-8s %s\n",
-		    "ENGINE", "JOB", "TARGET", "RELEASE", "FOR", "CONTAINER");
 	release(j, pv, sizeof(pv));
 	ctl_duration(w->now - j->started_us, dur, sizeof(dur));
-	util_strlcpy(ctr, j->container_id ? j->container_id : "-",
-	    sizeof(ctr));
-	printf("  %-12s %-7lld %-12s %-40s %-8s %s%s\n",
-	    j->engine ? j->engine : "?", (long long)j->id, j->target, pv, dur,
-	    ctr, j->cancel_requested ? " (cancelling)" : "");
-	return 0;
+	snprintf(ctr, sizeof(ctr), "%.15s%s", j->container_id ?
+	    j->container_id : "-", j->cancel_requested ? " (cancelling)" :
+	    "");
+	snprintf(id, sizeof(id), "%lld", (long long)j->id);
+	return ctl_table_row(w->table, (const char *[]){ j->engine ?
+	    j->engine : "?", id, j->target, pv, dur, ctr }) == -1;
 }
 
 static int
 failure_cb(const struct job *j, void *arg)
 {
 	struct walk *w = arg;
-	char pv[300], when[64], msg[81];
+	char pv[300], when[64], msg[81], id[24];
 	size_t n;
 
 	w->n++;
 	if (w->json)
 		return json_array_append_new(w->arr, ctl_job_json(j)) == -1;
-	if (w->n == 1)
-		printf("\nlast failures:\n  %-7s %-12s %-40s %-20s %-20s %s\n",
-		    "JOB", "TARGET", "RELEASE", "CLASS", "FINISHED", "MESSAGE");
 	release(j, pv, sizeof(pv));
 	ctl_time(j->finished_us, when, sizeof(when));
 	/* First line of the message, shortened. */
 	util_strlcpy(msg, j->message ? j->message : "", sizeof(msg));
 	n = strcspn(msg, "\n\r");
 	msg[n] = '\0';
-	printf("  %-7lld %-12s %-40s %-20s %-20s %s\n", (long long)j->id,
-	    j->target, pv, job_failure_name(j->failure), when, msg);
-	return 0;
+	snprintf(id, sizeof(id), "%lld", (long long)j->id);
+	return ctl_table_row(w->table, (const char *[]){ id, j->target, pv,
+	    job_failure_name(j->failure), when, msg }) == -1;
+}
+
+/* Print the walk's table (under title, if it has rows) and drop it. */
+static int
+table_done(struct walk *w, const char *title, const char *indent)
+{
+	int rc = 0;
+
+	if (w->n > 0 || title == NULL) {
+		fputs(title != NULL ? title : "", stdout);
+		rc = ctl_table_print(w->table, indent);
+	}
+	ctl_table_free(w->table);
+	w->table = NULL;
+	return rc;
 }
 
 static json_t *
@@ -116,14 +126,19 @@ counts_json(const struct jobs_count *c, int configured)
 	return o;
 }
 
-static void
-counts_line(const struct jobs_count *c, int configured)
+static int
+counts_line(struct ctl_table *t, const struct jobs_count *c, int configured)
 {
-	printf("%-16s %8lld %8lld %10lld %8lld %10lld%s\n", c->target,
-	    (long long)c->n[JOB_QUEUED], (long long)c->n[JOB_RUNNING],
-	    (long long)c->n[JOB_SUCCEEDED], (long long)c->n[JOB_FAILED],
-	    (long long)c->n[JOB_CANCELLED], configured ? "" :
-	    "  (not configured)");
+	static const enum job_state order[] = { JOB_QUEUED, JOB_RUNNING,
+	    JOB_SUCCEEDED, JOB_FAILED, JOB_CANCELLED };
+	char num[WW_ARRLEN(order)][24];
+	size_t i;
+
+	for (i = 0; i < WW_ARRLEN(order); i++)
+		snprintf(num[i], sizeof(num[i]), "%lld",
+		    (long long)c->n[order[i]]);
+	return ctl_table_row(t, (const char *[]){ c->target, num[0], num[1],
+	    num[2], num[3], num[4], configured ? "" : "(not configured)" });
 }
 
 static int
@@ -184,9 +199,10 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    (tarr = json_array()) == NULL)
 			goto nomem;
 		json_object_set_new(root, "targets", tarr);
-	} else
-		printf("%-16s %8s %8s %10s %8s %10s\n", "TARGET", "QUEUED",
-		    "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
+	} else if ((w.table = ctl_table_new(7, "lrrrrr")) == NULL ||
+	    ctl_table_row(w.table, (const char *[]){ "TARGET", "QUEUED",
+	    "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", NULL }) == -1)
+		goto nomem;
 	/* Configured targets first (in config order), then any others
 	 * jobs still name. */
 	for (k = 0; conf != NULL && k < conf->ntargets; k++) {
@@ -202,17 +218,19 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		if (ctx->json)
 			json_array_append_new(tarr, counts_json(cc, 1));
-		else
-			counts_line(cc, 1);
+		else if (counts_line(w.table, cc, 1) == -1)
+			goto nomem;
 	}
 	for (i = 0; i < n; i++) {
 		if (conf != NULL && config_target(conf, counts[i].target))
 			continue;
 		if (ctx->json)
 			json_array_append_new(tarr, counts_json(&counts[i], 0));
-		else
-			counts_line(&counts[i], 0);
+		else if (counts_line(w.table, &counts[i], 0) == -1)
+			goto nomem;
 	}
+	if (!ctx->json && table_done(&w, NULL, NULL) == -1)
+		goto nomem;
 	if (ctx->json)
 		json_object_set_new(root, "queued_in_backoff",
 		    json_integer(w.waiting));
@@ -224,11 +242,17 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	w.n = 0;
 	if (ctx->json && (w.arr = json_array()) == NULL)
 		goto nomem;
+	if (!ctx->json && ((w.table = ctl_table_new(6, "lr")) == NULL ||
+	    ctl_table_row(w.table, (const char *[]){ "ENGINE", "JOB",
+	    "TARGET", "RELEASE", "FOR", "CONTAINER" }) == -1))
+		goto nomem;
 	job_filter_init(&f);
 	f.state = JOB_RUNNING;
 	wwerr_set(&err, 0, "out of memory");
 	if (jobs_foreach(js, &f, running_cb, &w, &err) != 0)
 		goto dberr;
+	if (!ctx->json && table_done(&w, "\nrunning:\n", "  ") == -1)
+		goto nomem;
 	if (ctx->json) {
 		json_object_set_new(root, "running", w.arr);
 		if ((w.arr = json_array()) == NULL)
@@ -236,10 +260,16 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	} else if (w.n == 0)
 		printf("\nnothing running\n");
 	w.n = 0;
+	if (!ctx->json && ((w.table = ctl_table_new(6, "r")) == NULL ||
+	    ctl_table_row(w.table, (const char *[]){ "JOB", "TARGET",
+	    "RELEASE", "CLASS", "FINISHED", "MESSAGE" }) == -1))
+		goto nomem;
 	wwerr_set(&err, 0, "out of memory");
 	if (nfail > 0 && jobs_last_failures(js, (size_t)nfail, failure_cb, &w,
 	    &err) != 0)
 		goto dberr;
+	if (!ctx->json && table_done(&w, "\nlast failures:\n", "  ") == -1)
+		goto nomem;
 	if (ctx->json) {
 		json_object_set_new(root, "failures", w.arr);
 		w.arr = NULL;
@@ -257,6 +287,7 @@ dberr:
 nomem:
 	fprintf(stderr, "indexctl: status: out of memory\n");
 done:
+	ctl_table_free(w.table);
 	json_decref(w.arr);
 	json_decref(root);
 	free(counts);

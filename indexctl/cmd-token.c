@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "catalog.h"
 #include "indexctl.h"
@@ -26,21 +27,6 @@ const struct cmd_entry cmd_token_entry = {
 	"manage upload/submit/admin tokens (the secret is shown only once)",
 	cmd_token_exec
 };
-
-static int
-json_out(json_t *j)
-{
-	int rc;
-
-	if (j == NULL) {
-		fprintf(stderr, "indexctl: out of memory\n");
-		return 1;
-	}
-	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(j);
-	printf("\n");
-	return rc == 0 ? 0 : 1;
-}
 
 static json_t *
 json_time(int64_t us)
@@ -107,7 +93,7 @@ token_create(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (ctx->json) {
-		rc = json_out(json_pack("{s:s, s:s, s:o, s:s}", "name",
+		rc = ctl_json_print(json_pack("{s:s, s:s, s:o, s:s}", "name",
 		    argv[optind], "scope", token_scope_name(scope), "project",
 		    project_s ? json_string(project) : json_null(), "token",
 		    secret));
@@ -122,7 +108,7 @@ token_create(struct cmd_ctx *ctx, int argc, char **argv)
 	fflush(stdout);
 out:
 	if (secret != NULL) {
-		memset(secret, 0, strlen(secret));
+		OPENSSL_cleanse(secret, strlen(secret));
 		free(secret);
 	}
 	ctl_close_data(s, c);
@@ -130,8 +116,9 @@ out:
 }
 
 struct list_ctx {
-	json_t	*arr;
-	int	 n;
+	json_t			*arr;		/* --json */
+	struct ctl_table	*table;		/* text */
+	int			 n;
 };
 
 static int
@@ -150,9 +137,7 @@ list_one(const struct catalog_token *t, void *arg)
 		    json_time(t->revoked_us), "active", t->revoked_us == 0));
 		return 0;
 	}
-	if (l->n++ == 0)
-		printf("%-24s %-7s %-20s %-20s %-20s %s\n", "NAME", "SCOPE",
-		    "PROJECT", "CREATED", "LAST USED", "STATUS");
+	l->n++;
 	util_format_time_us(t->created_us, created, sizeof(created));
 	created[19] = '\0';	/* seconds are enough for a table */
 	if (t->last_used_us) {
@@ -160,16 +145,15 @@ list_one(const struct catalog_token *t, void *arg)
 		used[19] = '\0';
 	} else
 		util_strlcpy(used, "never", sizeof(used));
-	printf("%-24s %-7s %-20s %-20s %-20s %s\n", t->name,
+	return ctl_table_row(l->table, (const char *[]){ t->name,
 	    token_scope_name(t->scope), t->project ? t->project : "*", created,
-	    used, t->revoked_us ? "revoked" : "active");
-	return 0;
+	    used, t->revoked_us ? "revoked" : "active" }) == -1;
 }
 
 static int
 token_list(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct list_ctx l = { NULL, 0 };
+	struct list_ctx l = { NULL, NULL, 0 };
 	struct store *s;
 	struct catalog *c;
 	struct wwerr err;
@@ -183,21 +167,34 @@ token_list(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (ctl_open_data(ctx, CTL_RDONLY, &s, &c) == -1)
 		return 1;
-	if (ctx->json && (l.arr = json_array()) == NULL) {
+	if (ctx->json ? (l.arr = json_array()) == NULL :
+	    (l.table = ctl_table_new(6, NULL)) == NULL ||
+	    ctl_table_row(l.table, (const char *[]){ "NAME", "SCOPE",
+	    "PROJECT", "CREATED", "LAST USED", "STATUS" }) == -1) {
+		fprintf(stderr, "indexctl: token list: out of memory\n");
+		ctl_table_free(l.table);
 		ctl_close_data(s, c);
 		return 1;
 	}
+	/* a row that did not fit in memory fails ctl_table_print */
 	if (catalog_foreach_token(c, list_one, &l, &err) == -1) {
 		fprintf(stderr, "indexctl: token list: %s\n", err.msg);
 		json_decref(l.arr);
+		ctl_table_free(l.table);
 		ctl_close_data(s, c);
 		return 1;
 	}
 	ctl_close_data(s, c);
 	if (ctx->json)
-		return json_out(l.arr);
+		return ctl_json_print(l.arr);
 	if (l.n == 0)
 		fprintf(stderr, "indexctl: no tokens\n");
+	else if (ctl_table_print(l.table, NULL) == -1) {
+		fprintf(stderr, "indexctl: token list: out of memory\n");
+		ctl_table_free(l.table);
+		return 1;
+	}
+	ctl_table_free(l.table);
 	return 0;
 }
 

@@ -101,17 +101,21 @@ build_known(struct vstate *v)
 
 	if ((v->known = calloc(v->nfiles * 2 + 1, sizeof(char *))) == NULL)
 		return -1;
+	/* nknown counts as it goes: vstate_free frees a partial list. */
 	for (i = 0; i < v->nfiles; i++) {
-		if ((v->known[n++] = strdup(v->files[i].filename)) == NULL)
+		if ((v->known[v->nknown] = strdup(v->files[i].filename)) ==
+		    NULL)
 			return -1;
+		v->nknown++;
 		if (v->files[i].has_metadata) {
 			snprintf(buf, sizeof(buf), "%s.metadata",
 			    v->files[i].filename);
-			if ((v->known[n++] = strdup(buf)) == NULL)
+			if ((v->known[v->nknown] = strdup(buf)) == NULL)
 				return -1;
+			v->nknown++;
 		}
 	}
-	v->nknown = n;
+	n = v->nknown;
 	qsort(v->known, n, sizeof(char *), strp_cmp);
 	return 0;
 }
@@ -296,7 +300,7 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage(&cmd_verify_entry);
 	v.json = ctx->json;
-	v.progress = ctx->isatty && !v.json && !v.quiet;
+	v.progress = isatty(STDERR_FILENO) && !v.json && !v.quiet;
 	if (v.json && ((v.jmissing = json_array()) == NULL ||
 	    (v.jcorrupt = json_array()) == NULL ||
 	    (v.junknown = json_array()) == NULL)) {
@@ -357,13 +361,8 @@ cmd_verify_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    "corrupt", json_incref(v.jcorrupt), "unknown",
 		    json_incref(v.junknown));
 
-		if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) |
-		    JSON_SORT_KEYS) == -1) {
-			json_decref(j);
+		if (ctl_json_print(j) != 0)
 			goto out;
-		}
-		json_decref(j);
-		printf("\n");
 	} else {
 		printf("verified %zu files (%llu bytes): ok %llu, missing %llu, "
 		    "corrupt %llu, unknown %llu\n", v.nfiles,

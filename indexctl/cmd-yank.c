@@ -200,13 +200,8 @@ yank_main(const struct cmd_entry *e, int yank, struct cmd_ctx *ctx,
 		    yank, "reason", yank && reason ? json_string(reason) :
 		    json_null(), "changed", n);
 
-		if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) |
-		    JSON_SORT_KEYS) == -1) {
-			json_decref(j);
+		if (ctl_json_print(j) != 0)
 			return 1;
-		}
-		json_decref(j);
-		printf("\n");
 	} else if (n == 0)
 		printf("%s: already %s\n", target, yank ? "yanked" :
 		    "not yanked");

@@ -91,72 +91,22 @@ ctl_duration(int64_t us, char *out, size_t outlen)
 		    (long long)(s / 3600 % 24));
 }
 
-static json_t *
-jtime(int64_t us)
-{
-	char buf[64];
-
-	if (us == 0)
-		return json_null();
-	util_format_time_us(us, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-/* Text from builds may not be UTF-8; JSON must be. */
-static json_t *
-jstr(const char *s)
-{
-	json_t *j;
-	char *c;
-	size_t i;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	if ((c = strdup(s)) == NULL)
-		return NULL;
-	for (i = 0; c[i] != '\0'; i++)
-		if ((unsigned char)c[i] >= 0x80)
-			c[i] = '?';
-	j = json_string(c);
-	free(c);
-	return j;
-}
-
 struct json_t *
 ctl_job_json(const struct job *j)
 {
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:i, s:s, s:i, s:i, s:i,"
-	    " s:i, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-	    " s:o, s:o}",
-	    "id", (json_int_t)j->id,
-	    "project", jstr(j->project),
-	    "version", jstr(j->version),
-	    "requirement", jstr(j->requirement),
-	    "target", jstr(j->target),
-	    "build_number", j->build_number,
-	    "state", job_state_name(j->state),
-	    "priority", j->priority,
-	    "attempts", j->attempts,
-	    "max_attempts", j->max_attempts,
-	    "requeues", j->requeues,
-	    "next_attempt", j->state == JOB_QUEUED ?
-	    jtime(j->next_attempt_us) : json_null(),
-	    "engine", jstr(j->engine),
-	    "container_id", jstr(j->container_id),
-	    "cancel_requested", j->cancel_requested,
-	    "created", jtime(j->created_us),
-	    "started", jtime(j->started_us),
-	    "finished", jtime(j->finished_us),
-	    "exit_status", j->has_exit_status ?
-	    json_integer(j->exit_status) : json_null(),
-	    "failure", j->failure != JOB_FAIL_NONE ?
-	    json_string(job_failure_name(j->failure)) : json_null(),
-	    "message", jstr(j->message),
-	    "log", jstr(j->log_path),
-	    "wheel", jstr(j->wheel),
-	    "origin", jstr(j->origin));
+	json_t *o;
+
+	if ((o = job_json(j)) == NULL)
+		return NULL;
+	/* the admin's view: local paths and engine details too */
+	if (json_object_set_new(o, "requeues", json_integer(j->requeues)) ==
+	    -1 || json_object_set_new(o, "container_id",
+	    util_json_text(j->container_id)) == -1 ||
+	    json_object_set_new(o, "log", util_json_text(j->log_path)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 int

@@ -4,6 +4,7 @@
  * that a hostile User-Agent cannot forge log lines.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,36 +104,61 @@ accesslog_free(struct accesslog *a)
 }
 
 static int
+safe_char(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+static int
 add_escaped(struct buf *out, const char *s)
 {
-	const unsigned char *p;
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p, *run;
+	char esc[4] = { '\\', 'x', 0, 0 };
 	int rc = 0;
 
 	if (s == NULL || *s == '\0')
 		return buf_addc(out, '-');
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
-			rc |= buf_printf(out, "\\x%02X", *p);
-		else
-			rc |= buf_addc(out, (char)*p);
+	for (p = (const unsigned char *)s; *p; ) {
+		for (run = p; *p && safe_char(*p); p++)
+			;
+		rc |= buf_add(out, run, (size_t)(p - run));
+		if (*p) {
+			esc[2] = hex[*p >> 4];
+			esc[3] = hex[*p & 15];
+			rc |= buf_add(out, esc, 4);
+			p++;
+		}
 	}
 	return rc;
 }
 
 int
-accesslog_format(struct buf *out, const struct http_log_entry *e)
+accesslog_format(struct buf *out, const struct http_log_entry *e,
+    struct accesslog_clock *clk)
 {
-	char when[64];
+	struct accesslog_clock local;
 	struct tm tm;
-	time_t t = (time_t)(e->start_us / 1000000);
+	int64_t sec = e->start_us / 1000000;
+	time_t t = (time_t)sec;
 	int rc = 0;
 
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	if (clk == NULL) {
+		clk = &local;
+		clk->sec = -1;
+	}
+	if (clk->sec != sec) {
+		localtime_r(&t, &tm);
+		strftime(clk->str, sizeof(clk->str), "%d/%b/%Y:%H:%M:%S %z",
+		    &tm);
+		clk->sec = sec;
+	}
 	rc |= buf_addstr(out, e->peer ? e->peer : "-");
-	rc |= buf_addstr(out, " - ");
+	rc |= buf_add(out, " - ", 3);
 	rc |= add_escaped(out, e->user);
-	rc |= buf_printf(out, " [%s] \"", when);
+	rc |= buf_add(out, " [", 2);
+	rc |= buf_addstr(out, clk->str);
+	rc |= buf_add(out, "] \"", 3);
 	if (e->method != NULL && e->target != NULL) {
 		rc |= add_escaped(out, e->method);
 		rc |= buf_addc(out, ' ');
@@ -143,12 +169,15 @@ accesslog_format(struct buf *out, const struct http_log_entry *e)
 		}
 	} else
 		rc |= buf_addc(out, '-');
-	rc |= buf_printf(out, "\" %d %llu \"", e->status,
-	    (unsigned long long)e->body_bytes);
+	rc |= buf_add(out, "\" ", 2);
+	rc |= buf_add_u64(out, (uint64_t)(e->status < 0 ? 0 : e->status));
+	rc |= buf_addc(out, ' ');
+	rc |= buf_add_u64(out, e->body_bytes);
+	rc |= buf_add(out, " \"", 2);
 	rc |= add_escaped(out, e->referer);
-	rc |= buf_addstr(out, "\" \"");
+	rc |= buf_add(out, "\" \"", 3);
 	rc |= add_escaped(out, e->user_agent);
-	rc |= buf_addstr(out, "\"\n");
+	rc |= buf_add(out, "\"\n", 2);
 	return rc ? -1 : 0;
 }
 

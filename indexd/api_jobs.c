@@ -100,62 +100,27 @@ send_error(struct http_request *r, int status, const char *field,
 	    "field", field) : json_pack("{s:s}", "error", msg));
 }
 
+/* The job store's JSON, plus where to find the job over HTTP. */
 static json_t *
-jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *
-jtime(int64_t us)
-{
-	char t[64];
-
-	if (us <= 0)
-		return json_null();
-	util_format_time_us(us, t, sizeof(t));
-	return json_string(t);
-}
-
-static json_t *
-job_json(const struct job *j)
+api_job_json(const struct job *j)
 {
 	char url[64], log[80], wurl[600];
+	json_t *o;
 
+	if ((o = job_json(j)) == NULL)
+		return NULL;
 	snprintf(url, sizeof(url), API_JOBS_PREFIX "/%lld", (long long)j->id);
 	snprintf(log, sizeof(log), "%s/log", url);
 	if (j->wheel != NULL)
 		snprintf(wurl, sizeof(wurl), "/files/%s", j->wheel);
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:i, s:s, s:i, s:i, s:i,"
-	    " s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-	    " s:s, s:o}",
-	    "id", (json_int_t)j->id,
-	    "project", jstr(j->project),
-	    "version", jstr(j->version),
-	    "requirement", jstr(j->requirement),
-	    "target", jstr(j->target),
-	    "build_number", j->build_number,
-	    "state", job_state_name(j->state),
-	    "priority", j->priority,
-	    "attempts", j->attempts,
-	    "max_attempts", j->max_attempts,
-	    "next_attempt", j->state == JOB_QUEUED ?
-	    jtime(j->next_attempt_us) : json_null(),
-	    "engine", jstr(j->engine),
-	    "cancel_requested", j->cancel_requested,
-	    "created", jtime(j->created_us),
-	    "started", jtime(j->started_us),
-	    "finished", jtime(j->finished_us),
-	    "exit_status", j->has_exit_status ?
-	    json_integer(j->exit_status) : json_null(),
-	    "failure", j->failure != JOB_FAIL_NONE ?
-	    json_string(job_failure_name(j->failure)) : json_null(),
-	    "message", jstr(j->message),
-	    "wheel", jstr(j->wheel),
-	    "wheel_url", j->wheel ? json_string(wurl) : json_null(),
-	    "origin", jstr(j->origin),
-	    "url", url,
-	    "log_url", json_string(log));
+	if (json_object_set_new(o, "url", json_string(url)) == -1 ||
+	    json_object_set_new(o, "log_url", json_string(log)) == -1 ||
+	    json_object_set_new(o, "wheel_url", j->wheel != NULL ?
+	    util_json_text(wurl) : json_null()) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static void
@@ -429,7 +394,7 @@ submit(struct body *bd, struct http_request *r)
 		memset(&job, 0, sizeof(job));
 		if (jobs_get(js, ids[i], &job, &err) != 0)
 			goto dberr;
-		o = job_json(&job);
+		o = api_job_json(&job);
 		json_object_set_new(o, "existing", json_boolean(existing[i]));
 		json_array_append_new(arr, o);
 		job_free(&job);
@@ -503,7 +468,7 @@ get_job(struct api_jobs_env *env, struct http_request *r, int64_t id,
 		return;
 	}
 	if (!want_log) {
-		send_json(r, 200, job_json(&j));
+		send_json(r, 200, api_job_json(&j));
 		job_free(&j);
 		return;
 	}

@@ -9,60 +9,9 @@
 
 #include <openssl/crypto.h>
 
+#include "hash.h"
 #include "indexd_auth.h"
 #include "util.h"
-
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-int
-auth_b64_decode(const char *in, size_t inlen, unsigned char *out,
-    size_t outmax, size_t *outlen)
-{
-	uint32_t acc = 0;
-	size_t i, o = 0, pad = 0;
-	int bits = 0, v;
-
-	while (inlen > 0 && in[inlen - 1] == '=') {
-		inlen--;
-		if (++pad > 2)
-			return -1;
-	}
-	if (pad > 0 && (inlen + pad) % 4 != 0)
-		return -1;
-	if (inlen % 4 == 1)
-		return -1;
-	for (i = 0; i < inlen; i++) {
-		if ((v = b64val((unsigned char)in[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= outmax)
-				return -1;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	/* leftover bits must be zero (canonical encoding) */
-	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	*outlen = o;
-	return 0;
-}
 
 int
 auth_parse_basic(const char *h, char *user, size_t userlen, char *pass,
@@ -85,7 +34,7 @@ auth_parse_basic(const char *h, char *user, size_t userlen, char *pass,
 	e = p + strlen(p);
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
-	if (auth_b64_decode(p, (size_t)(e - p), dec, sizeof(dec) - 1,
+	if (hash_b64_decode(p, (size_t)(e - p), dec, sizeof(dec) - 1,
 	    &n) == -1)
 		return -1;
 	dec[n] = '\0';

@@ -4,10 +4,15 @@
  * the file-facts cache (chained hash; when full it is simply emptied,
  * since every entry can be re-read from the catalog).
  */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "indexd_cache.h"
 
@@ -21,6 +26,7 @@ struct fentry {
 
 struct page_cache {
 	pthread_mutex_t	 mtx;
+	char		*tmpdir;
 	size_t		 max_bytes;
 	size_t		 bytes;
 	size_t		 npages;
@@ -45,12 +51,17 @@ strhash(const char *s)
 }
 
 int
-page_cache_new(size_t max_bytes, size_t max_files, struct page_cache **out)
+page_cache_new(size_t max_bytes, size_t max_files, const char *tmpdir,
+    struct page_cache **out)
 {
 	struct page_cache *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
+	if (tmpdir != NULL && (c->tmpdir = strdup(tmpdir)) == NULL) {
+		free(c);
+		return -1;
+	}
 	pthread_mutex_init(&c->mtx, NULL);
 	c->max_bytes = max_bytes;
 	c->max_files = max_files;
@@ -61,6 +72,7 @@ page_cache_new(size_t max_bytes, size_t max_files, struct page_cache **out)
 	if (c->buckets == NULL || c->fbuckets == NULL) {
 		free(c->buckets);
 		free(c->fbuckets);
+		free(c->tmpdir);
 		free(c);
 		return -1;
 	}
@@ -68,8 +80,20 @@ page_cache_new(size_t max_bytes, size_t max_files, struct page_cache **out)
 	return 0;
 }
 
+static int
+page_file(struct page_cache *c)
+{
+	int fd = -1;
+
+	if (c != NULL && c->tmpdir != NULL)
+		fd = open(c->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd == -1)
+		fd = memfd_create("indexd-page", MFD_CLOEXEC);
+	return fd;
+}
+
 struct page *
-page_new(const void *body, size_t len, int64_t gen)
+page_new(struct page_cache *c, const void *body, size_t len, int64_t gen)
 {
 	unsigned char d[HASH_SHA256_LEN];
 	char hex[HASH_SHA256_LEN * 2 + 1];
@@ -77,11 +101,33 @@ page_new(const void *body, size_t len, int64_t gen)
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	if ((p->body = malloc(len ? len : 1)) == NULL) {
-		free(p);
-		return NULL;
+	p->fd = -1;
+	if (len >= PAGE_FD_MIN && (p->fd = page_file(c)) != -1) {
+		const char *b = body;
+		size_t left = len;
+		ssize_t n;
+
+		while (left > 0) {
+			n = write(p->fd, b, left);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			b += n;
+			left -= (size_t)n;
+		}
+		if (left > 0) {		/* disk full: keep it in memory */
+			close(p->fd);
+			p->fd = -1;
+		}
 	}
-	memcpy(p->body, body, len);
+	if (p->fd == -1) {
+		if ((p->body = malloc(len ? len : 1)) == NULL) {
+			free(p);
+			return NULL;
+		}
+		memcpy(p->body, body, len);
+	}
 	p->len = len;
 	p->gen = gen;
 	p->refs = 1;
@@ -103,6 +149,8 @@ page_unref(struct page *p)
 	if (p == NULL)
 		return;
 	if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		if (p->fd != -1)
+			close(p->fd);
 		free(p->key);
 		free(p->body);
 		free(p);
@@ -300,23 +348,24 @@ fileinfo_get(struct page_cache *c, const char *filename, struct fileinfo *out)
 	return found;
 }
 
-void
-fileinfo_put(struct page_cache *c, const char *filename,
+/* Under the lock. */
+static void
+fileinfo_put_locked(struct page_cache *c, const char *filename,
     const struct fileinfo *fi)
 {
 	struct fentry *e, **head;
 	size_t len = strlen(filename);
 
-	pthread_mutex_lock(&c->mtx);
 	head = &c->fbuckets[strhash(filename) & (c->nfbuckets - 1)];
 	for (e = *head; e != NULL; e = e->next)
 		if (strcmp(e->name, filename) == 0) {
 			e->fi = *fi;
-			pthread_mutex_unlock(&c->mtx);
 			return;
 		}
-	if (c->nfiles >= c->max_files)
+	if (c->nfiles >= c->max_files) {
 		files_clear(c);
+		head = &c->fbuckets[strhash(filename) & (c->nfbuckets - 1)];
+	}
 	if ((e = malloc(sizeof(*e) + len + 1)) != NULL) {
 		e->fi = *fi;
 		memcpy(e->name, filename, len + 1);
@@ -324,6 +373,26 @@ fileinfo_put(struct page_cache *c, const char *filename,
 		*head = e;
 		c->nfiles++;
 	}
+}
+
+void
+fileinfo_put(struct page_cache *c, const char *filename,
+    const struct fileinfo *fi)
+{
+	pthread_mutex_lock(&c->mtx);
+	fileinfo_put_locked(c, filename, fi);
+	pthread_mutex_unlock(&c->mtx);
+}
+
+void
+fileinfo_put_many(struct page_cache *c, const char *const *filenames,
+    const struct fileinfo *fi, size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->mtx);
+	for (i = 0; i < n; i++)
+		fileinfo_put_locked(c, filenames[i], &fi[i]);
 	pthread_mutex_unlock(&c->mtx);
 }
 
@@ -351,6 +420,7 @@ page_cache_free(struct page_cache *c)
 	files_clear(c);
 	free(c->buckets);
 	free(c->fbuckets);
+	free(c->tmpdir);
 	pthread_mutex_destroy(&c->mtx);
 	free(c);
 }

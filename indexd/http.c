@@ -101,11 +101,14 @@ struct http_conn {
 	int		 got_bytes;	/* part of a head has arrived */
 	int		 timer_armed;
 	int		 eof;
+	int		 read_to;	/* read timeout set now, -1: none */
+	int		 corked;	/* TCP_CORK set for a file response */
 	char		 peer[INET6_ADDRSTRLEN];
 	char		*hbuf;
 	size_t		 hcap;
 	char		*pathbuf;
 	size_t		 pcap;
+	struct evbuffer	*stage;		/* a response before it is sent */
 	struct buf	 rh;		/* response head being built */
 	struct http_request req;
 	TAILQ_ENTRY(http_conn) entry;
@@ -140,6 +143,7 @@ static void	conn_free(struct http_conn *c);
 static void	conn_arm_timer(struct http_conn *c, int secs);
 static void	request_finish(struct http_conn *c);
 static void	conn_set_timeouts(struct http_conn *c, int read_secs);
+static void	request_log(struct http_conn *c);
 
 /* ------------------------------------------------------------------ */
 /* pure helpers */
@@ -621,9 +625,16 @@ http_response_begin(struct http_request *r, int status, const char *reason)
 	}
 	clean[o] = '\0';
 	buf_reset(&c->rh);
-	buf_printf(&c->rh, "HTTP/1.1 %d %s\r\nServer: %s\r\nDate: %s\r\n",
-	    status, clean, c->srv->lim.server_name ? c->srv->lim.server_name :
-	    "indexd", server_date(c->srv));
+	buf_add(&c->rh, "HTTP/1.1 ", 9);
+	buf_add_u64(&c->rh, (uint64_t)(status < 0 ? 0 : status));
+	buf_addc(&c->rh, ' ');
+	buf_add(&c->rh, clean, o);
+	buf_add(&c->rh, "\r\nServer: ", 10);
+	buf_addstr(&c->rh, c->srv->lim.server_name ? c->srv->lim.server_name :
+	    "indexd");
+	buf_add(&c->rh, "\r\nDate: ", 8);
+	buf_addstr(&c->rh, server_date(c->srv));
+	buf_add(&c->rh, "\r\n", 2);
 }
 
 int
@@ -636,7 +647,10 @@ http_response_header(struct http_request *r, const char *name,
 		return -1;
 	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
 		return -1;
-	return buf_printf(&c->rh, "%s: %s\r\n", name, value);
+	if (buf_addstr(&c->rh, name) == -1 || buf_add(&c->rh, ": ", 2) == -1 ||
+	    buf_addstr(&c->rh, value) == -1 || buf_add(&c->rh, "\r\n", 2) == -1)
+		return -1;
+	return 0;
 }
 
 int
@@ -670,7 +684,7 @@ static int
 response_head(struct http_request *r, int has_len, uint64_t len)
 {
 	struct http_conn *c = r->conn;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = c->stage;
 	int rc = 0;
 
 	if (!r->keepalive || c->srv->draining || c->reject)
@@ -683,9 +697,11 @@ response_head(struct http_request *r, int has_len, uint64_t len)
 	if (r->body_left > 0 && (r->body_left > c->srv->lim.discard_max ||
 	    r->expect_continue))
 		r->close = 1;
-	if (has_len)
-		rc |= buf_printf(&c->rh, "Content-Length: %llu\r\n",
-		    (unsigned long long)len);
+	if (has_len) {
+		rc |= buf_add(&c->rh, "Content-Length: ", 16);
+		rc |= buf_add_u64(&c->rh, len);
+		rc |= buf_add(&c->rh, "\r\n", 2);
+	}
 	if (r->close)
 		rc |= buf_addstr(&c->rh, "Connection: close\r\n");
 	else if (r->minor == 0)
@@ -721,24 +737,69 @@ response_check(struct http_request *r)
 	return 0;
 }
 
-void
-http_response_end(struct http_request *r, const void *body, size_t len)
+/*
+ * Send what the response staged, right now if the socket takes it: a
+ * response that fits the socket buffer then costs one writev (or writev +
+ * sendfile) and no wait for writability, no epoll changes. Whatever is
+ * left goes to the bufferevent, which finishes it when writable. TLS
+ * always goes through the bufferevent (it encrypts).
+ */
+static void
+conn_flush(struct http_conn *c)
 {
-	struct http_conn *c = r->conn;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int zero = 0;
 
+	if (evbuffer_get_length(c->stage) == 0)
+		return;
+	if (!c->tls && evbuffer_get_length(out) == 0) {
+		while (evbuffer_get_length(c->stage) > 0)
+			if (evbuffer_write(c->stage, c->fd) <= 0)
+				break;	/* EAGAIN or error: the bev sees it */
+		if (evbuffer_get_length(c->stage) == 0 && c->corked) {
+			setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &zero,
+			    sizeof(zero));
+			c->corked = 0;
+		}
+	}
+	if (evbuffer_get_length(c->stage) > 0)
+		evbuffer_add_buffer(out, c->stage);
+}
+
+/*
+ * Account for the response (access log, metrics) before its bytes leave:
+ * a client that has read it may look at /metrics at once.
+ */
+static void
+response_done(struct http_request *r)
+{
+	request_log(r->conn);
+	conn_flush(r->conn);
+}
+
+static void
+response_end(struct http_request *r, const void *body, size_t len)
+{
 	if (response_check(r) == -1)
 		return;
 	if (response_head(r, 1, len) == -1)
 		return;
 	if (r->method != HTTP_M_HEAD && len > 0) {
-		evbuffer_add(bufferevent_get_output(c->bev), body, len);
+		evbuffer_add(r->conn->stage, body, len);
 		r->bytes += len;
 		r->body_bytes += len;
 	}
 }
 
 void
-http_response_end_ref(struct http_request *r, const void *body, size_t len,
+http_response_end(struct http_request *r, const void *body, size_t len)
+{
+	response_end(r, body, len);
+	response_done(r);
+}
+
+static void
+response_end_ref(struct http_request *r, const void *body, size_t len,
     void (*cleanup)(const void *, size_t, void *), void *arg)
 {
 	struct http_conn *c = r->conn;
@@ -748,7 +809,7 @@ http_response_end_ref(struct http_request *r, const void *body, size_t len,
 		cleanup(body, len, arg);
 		return;
 	}
-	if (evbuffer_add_reference(bufferevent_get_output(c->bev), body, len,
+	if (evbuffer_add_reference(c->stage, body, len,
 	    cleanup, arg) == -1) {
 		cleanup(body, len, arg);
 		r->close = 1;
@@ -759,8 +820,15 @@ http_response_end_ref(struct http_request *r, const void *body, size_t len,
 }
 
 void
-http_response_end_file(struct http_request *r, int fd, off_t offset,
-    off_t len)
+http_response_end_ref(struct http_request *r, const void *body, size_t len,
+    void (*cleanup)(const void *, size_t, void *), void *arg)
+{
+	response_end_ref(r, body, len, cleanup, arg);
+	response_done(r);
+}
+
+static void
+response_end_file(struct http_request *r, int fd, off_t offset, off_t len)
 {
 	struct http_conn *c = r->conn;
 
@@ -769,8 +837,18 @@ http_response_end_file(struct http_request *r, int fd, off_t offset,
 		close(fd);
 		return;
 	}
-	if (evbuffer_add_file(bufferevent_get_output(c->bev), fd, offset,
-	    len) == -1) {
+	/*
+	 * Cork while a head and a file go out (nginx's tcp_nopush): the
+	 * head then shares segments with the file data instead of leaving
+	 * as a packet of its own. Uncorked when the output drains.
+	 */
+	if (!c->tls && !c->corked) {
+		int one = 1;
+		if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &one,
+		    sizeof(one)) == 0)
+			c->corked = 1;
+	}
+	if (evbuffer_add_file(c->stage, fd, offset, len) == -1) {
 		log_warnx("%s: evbuffer_add_file failed", __func__);
 		close(fd);
 		r->close = 1;	/* the head promised bytes we cannot send */
@@ -781,11 +859,20 @@ http_response_end_file(struct http_request *r, int fd, off_t offset,
 }
 
 void
+http_response_end_file(struct http_request *r, int fd, off_t offset,
+    off_t len)
+{
+	response_end_file(r, fd, offset, len);
+	response_done(r);
+}
+
+void
 http_response_end_nobody(struct http_request *r)
 {
 	if (response_check(r) == -1)
 		return;
 	response_head(r, 0, 0);
+	response_done(r);
 }
 
 void
@@ -1192,12 +1279,18 @@ body_abort(struct http_conn *c)
 	}
 }
 
+/* Only when they change: each call re-adds events (epoll_ctl). */
 static void
 conn_set_timeouts(struct http_conn *c, int read_secs)
 {
 	struct timeval rt = { read_secs, 0 };
 	struct timeval wt = { c->srv->lim.write_timeout, 0 };
 
+	if (read_secs <= 0)
+		read_secs = -1;
+	if (c->read_to == read_secs)
+		return;
+	c->read_to = read_secs;
 	bufferevent_set_timeouts(c->bev, read_secs > 0 ? &rt : NULL, &wt);
 }
 
@@ -1211,6 +1304,7 @@ conn_start_linger(struct http_conn *c)
 		shutdown(c->fd, SHUT_WR);
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->read_to = -2;
 	bufferevent_enable(c->bev, EV_READ);
 	if (c->timer_armed)
 		evtimer_del(c->timer);
@@ -1287,6 +1381,13 @@ try_head(struct http_conn *c)
 	}
 	if (end > lim->max_header_size + 2) {
 		conn_fail(c, 431, "request header block too large");
+		return 1;
+	}
+	/* a NUL would cut the head short for every string function below,
+	 * and what follows it would be read as the next request */
+	if (memchr(p, '\0', end) != NULL) {
+		evbuffer_drain(in, end);
+		conn_fail(c, 400, "NUL byte in the request head");
 		return 1;
 	}
 	if (end + 1 > c->hcap) {
@@ -1373,7 +1474,15 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
-	conn_advance(arg);
+	struct http_conn *c = arg;
+
+	if (c->corked && evbuffer_get_length(bufferevent_get_output(bev)) ==
+	    0) {
+		int zero = 0;
+		setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+		c->corked = 0;
+	}
+	conn_advance(c);
 }
 
 static void
@@ -1438,7 +1547,8 @@ conn_arm_timer(struct http_conn *c, int secs)
 static void
 server_check_drained(struct http_server *s)
 {
-	if (s->draining && s->nconns == 0 && s->drained != NULL) {
+	if (s->draining && __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) == 0 &&
+	    s->drained != NULL) {
 		void (*done)(void *) = s->drained;
 		s->drained = NULL;
 		done(s->drained_arg);
@@ -1454,7 +1564,7 @@ conn_free(struct http_conn *c)
 	if (c->req.parsed && !c->req.logged)
 		request_log(c);
 	TAILQ_REMOVE(&s->conns, c, entry);
-	s->nconns--;
+	__atomic_sub_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
 	if (!c->reject)
 		__atomic_sub_fetch(&s->cl->current, 1, __ATOMIC_RELAXED);
 	event_free(c->timer);
@@ -1462,6 +1572,8 @@ conn_free(struct http_conn *c)
 	free(c->hbuf);
 	free(c->pathbuf);
 	free(c->req.hdrs);
+	if (c->stage != NULL)
+		evbuffer_free(c->stage);
 	buf_free(&c->rh);
 	free(c);
 	server_check_drained(s);
@@ -1486,7 +1598,14 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct http_listener *hl = arg;
-	struct http_server *s = hl->srv;
+
+	http_server_adopt(hl->srv, fd, sa, hl->tls);
+}
+
+void
+http_server_adopt(struct http_server *s, int fd, const struct sockaddr *sa,
+    int tls)
+{
 	struct http_conn *c;
 	struct timeval wt;
 	int one = 1, cur, reject = 0;
@@ -1495,7 +1614,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	cur = __atomic_add_fetch(&s->cl->current, 1, __ATOMIC_RELAXED);
 	if (cur > s->cl->max) {
 		__atomic_sub_fetch(&s->cl->current, 1, __ATOMIC_RELAXED);
-		if (s->nconns >= s->cl->max + HTTP_REJECT_EXTRA) {
+		if (__atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
+		    s->cl->max + HTTP_REJECT_EXTRA) {
 			close(fd);
 			return;
 		}
@@ -1512,7 +1632,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	    sizeof(*c->req.hdrs))) == NULL)
 		goto fail;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (hl->tls && !reject) {
+	if (tls && !reject) {
 		if (s->tls == NULL || (ssl = SSL_new(s->tls)) == NULL)
 			goto fail;
 		c->tls = 1;
@@ -1523,6 +1643,15 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		goto fail;
+	if ((c->stage = evbuffer_new()) == NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		fd = -1;
+		goto fail;
+	}
+	/* so that files added to it go out with sendfile */
+	if (!c->tls)
+		evbuffer_set_flags(c->stage, EVBUFFER_FLAG_DRAINS_TO_FD);
 	if ((c->timer = evtimer_new(s->base, conn_timer_cb, c)) == NULL) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
@@ -1535,12 +1664,17 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	/* bound what a client can make us buffer */
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 	    s->lim.max_header_size + 256 * 1024);
+	/* libevent's default is 16 KB per write: big pages and files would
+	 * take one loop iteration per 16 KB (nginx sends up to 2 MB) */
+	bufferevent_set_max_single_write(c->bev, 2 * 1024 * 1024);
+	bufferevent_set_max_single_read(c->bev, 64 * 1024);
 	wt.tv_sec = s->lim.write_timeout;
 	wt.tv_usec = 0;
 	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	c->read_to = -1;
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&s->conns, c, entry);
-	s->nconns++;
+	__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
 	c->phase = PH_HEAD;
 	if (reject) {
 		c->req.keepalive = 0;
@@ -1559,6 +1693,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 fail:
 	log_warnx("%s: cannot set up a connection from fd %d", __func__, fd);
 	if (c != NULL) {
+		if (c->stage != NULL)
+			evbuffer_free(c->stage);
 		free(c->req.hdrs);
 		buf_free(&c->rh);
 		if (c->bev != NULL)
@@ -1682,7 +1818,7 @@ http_server_drain(struct http_server *s, void (*done)(void *), void *arg)
 int
 http_server_nconns(const struct http_server *s)
 {
-	return s->nconns;
+	return __atomic_load_n(&s->nconns, __ATOMIC_RELAXED);
 }
 
 void

@@ -31,6 +31,9 @@ main(int argc, char **argv)
 	const char *path = NULL, *datadir = NULL;
 	int ch, check = 0, verbose = 0, rc;
 
+	/* Uploads are verified with libarchive, whose date conversion makes
+	 * glibc stat /etc/localtime per member unless TZ is set. */
+	setenv("TZ", ":/etc/localtime", 0);
 	log_init("indexd", 0);
 	while ((ch = getopt(argc, argv, "c:d:nv")) != -1) {
 		switch (ch) {

@@ -14,17 +14,23 @@ static const double dur_buckets[] = {
 };
 #define NBUCKETS	(sizeof(dur_buckets) / sizeof(dur_buckets[0]))
 
-struct metrics {
+struct mslot {
 	uint64_t	 req[ROUTE__COUNT][NSTATUS];
 	uint64_t	 bytes[ROUTE__COUNT];
 	uint64_t	 dur_le[ROUTE__COUNT][NBUCKETS + 1];
 	uint64_t	 dur_sum_us[ROUTE__COUNT];
 	uint64_t	 uploads[UPLOAD__COUNT];
+	char		 pad[64];	/* keep slots off each other's lines */
+};
+
+struct metrics {
+	int		 nslots;
+	struct mslot	*slots;
 };
 
 static const char *const route_names[ROUTE__COUNT] = {
 	"index", "project", "file", "metadata", "upload", "healthz",
-	"metrics", "redirect", "other"
+	"metrics", "redirect", "api", "other"
 };
 
 static const char *const upload_names[UPLOAD__COUNT] = {
@@ -40,55 +46,82 @@ metrics_route_name(int route)
 }
 
 int
-metrics_new(struct metrics **out)
+metrics_new(int nslots, struct metrics **out)
 {
-	if ((*out = calloc(1, sizeof(**out))) == NULL)
+	struct metrics *m;
+
+	if (nslots < 1 || (m = calloc(1, sizeof(*m))) == NULL)
 		return -1;
+	if ((m->slots = calloc((size_t)nslots, sizeof(*m->slots))) == NULL) {
+		free(m);
+		return -1;
+	}
+	m->nslots = nslots;
+	*out = m;
 	return 0;
 }
 
 void
 metrics_free(struct metrics *m)
 {
+	if (m == NULL)
+		return;
+	free(m->slots);
 	free(m);
 }
 
-void
-metrics_request(struct metrics *m, int route, int status, uint64_t bytes,
-    int64_t duration_us)
+/* Single writer per slot: a relaxed load and store, readable by others. */
+static void
+bump(uint64_t *p, uint64_t n)
 {
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
+	    __ATOMIC_RELAXED);
+}
+
+void
+metrics_request(struct metrics *m, int slot, int route, int status,
+    uint64_t bytes, int64_t duration_us)
+{
+	struct mslot *s;
 	size_t b;
 	double secs;
 
+	if (slot < 0 || slot >= m->nslots)
+		slot = 0;
+	s = &m->slots[slot];
 	if (route < 0 || route >= ROUTE__COUNT)
 		route = ROUTE_OTHER;
 	if (status < 0 || status >= NSTATUS)
 		status = 0;
-	__atomic_add_fetch(&m->req[route][status], 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&m->bytes[route], bytes, __ATOMIC_RELAXED);
+	bump(&s->req[route][status], 1);
+	bump(&s->bytes[route], bytes);
 	if (duration_us < 0)
 		duration_us = 0;
 	secs = (double)duration_us / 1e6;
 	for (b = 0; b < NBUCKETS; b++)
 		if (secs <= dur_buckets[b])
 			break;
-	__atomic_add_fetch(&m->dur_le[route][b], 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&m->dur_sum_us[route], (uint64_t)duration_us,
-	    __ATOMIC_RELAXED);
+	bump(&s->dur_le[route][b], 1);
+	bump(&s->dur_sum_us[route], (uint64_t)duration_us);
 }
 
 void
-metrics_upload(struct metrics *m, enum metrics_upload r)
+metrics_upload(struct metrics *m, int slot, enum metrics_upload r)
 {
+	if (slot < 0 || slot >= m->nslots)
+		slot = 0;
 	if ((int)r >= 0 && r < UPLOAD__COUNT)
-		__atomic_add_fetch(&m->uploads[r], 1, __ATOMIC_RELAXED);
+		bump(&m->slots[slot].uploads[r], 1);
 }
 
-static uint64_t
-ld(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
+/* Sum of one counter over all slots. */
+#define SUM(m, field) ({						\
+	uint64_t _t = 0;						\
+	int _i;								\
+	for (_i = 0; _i < (m)->nslots; _i++)				\
+		_t += __atomic_load_n(&(m)->slots[_i].field,		\
+		    __ATOMIC_RELAXED);					\
+	_t; })
 
 int
 metrics_render(struct metrics *m, const struct metrics_gauges *g,
@@ -103,7 +136,7 @@ metrics_render(struct metrics *m, const struct metrics_gauges *g,
 	    "# TYPE indexd_requests_total counter\n");
 	for (r = 0; r < ROUTE__COUNT; r++)
 		for (s = 0; s < NSTATUS; s++)
-			if ((n = ld(&m->req[r][s])) != 0)
+			if ((n = SUM(m, req[r][s])) != 0)
 				rc |= buf_printf(out, "indexd_requests_total{"
 				    "route=\"%s\",status=\"%zu\"} %llu\n",
 				    route_names[r], s, (unsigned long long)n);
@@ -113,26 +146,26 @@ metrics_render(struct metrics *m, const struct metrics_gauges *g,
 	for (r = 0; r < ROUTE__COUNT; r++)
 		rc |= buf_printf(out, "indexd_sent_bytes_total{route=\"%s\"} "
 		    "%llu\n", route_names[r],
-		    (unsigned long long)ld(&m->bytes[r]));
+		    (unsigned long long)SUM(m, bytes[r]));
 	rc |= buf_addstr(out, "# HELP indexd_request_duration_seconds Time "
 	    "from request head to response queued.\n"
 	    "# TYPE indexd_request_duration_seconds histogram\n");
 	for (r = 0; r < ROUTE__COUNT; r++) {
 		cum = 0;
 		for (b = 0; b < NBUCKETS; b++) {
-			cum += ld(&m->dur_le[r][b]);
+			cum += SUM(m, dur_le[r][b]);
 			rc |= buf_printf(out, "indexd_request_duration_seconds_"
 			    "bucket{route=\"%s\",le=\"%g\"} %llu\n",
 			    route_names[r], dur_buckets[b],
 			    (unsigned long long)cum);
 		}
-		cum += ld(&m->dur_le[r][NBUCKETS]);
+		cum += SUM(m, dur_le[r][NBUCKETS]);
 		rc |= buf_printf(out, "indexd_request_duration_seconds_bucket{"
 		    "route=\"%s\",le=\"+Inf\"} %llu\n", route_names[r],
 		    (unsigned long long)cum);
 		rc |= buf_printf(out, "indexd_request_duration_seconds_sum{"
 		    "route=\"%s\"} %.6f\n", route_names[r],
-		    (double)ld(&m->dur_sum_us[r]) / 1e6);
+		    (double)SUM(m, dur_sum_us[r]) / 1e6);
 		rc |= buf_printf(out, "indexd_request_duration_seconds_count{"
 		    "route=\"%s\"} %llu\n", route_names[r],
 		    (unsigned long long)cum);
@@ -142,7 +175,7 @@ metrics_render(struct metrics *m, const struct metrics_gauges *g,
 	for (r = 0; r < UPLOAD__COUNT; r++)
 		rc |= buf_printf(out, "indexd_uploads_total{result=\"%s\"} "
 		    "%llu\n", upload_names[r],
-		    (unsigned long long)ld(&m->uploads[r]));
+		    (unsigned long long)SUM(m, uploads[r]));
 	rc |= buf_printf(out,
 	    "# HELP indexd_connections Open client connections.\n"
 	    "# TYPE indexd_connections gauge\nindexd_connections %lld\n"

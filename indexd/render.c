@@ -74,12 +74,20 @@ utf8_len(const unsigned char *p)
 int
 render_json_string(struct buf *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *run;
 	int rc = 0;
 	size_t n;
 
 	rc |= buf_addc(out, '"');
 	while (*p != '\0') {
+		/* plain ASCII runs in one copy */
+		for (run = p; *p >= 0x20 && *p < 0x7f && *p != '"' &&
+		    *p != '\\'; p++)
+			;
+		if (p > run)
+			rc |= buf_add(out, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
 		if (*p == '"' || *p == '\\') {
 			rc |= buf_addc(out, '\\');
 			rc |= buf_addc(out, (char)*p++);
@@ -104,25 +112,92 @@ render_json_string(struct buf *out, const char *s)
 	return rc ? -1 : 0;
 }
 
+static int
+unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
+
 int
 render_url_escape(struct buf *out, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s, *run;
+	char esc[3] = { '%', 0, 0 };
 	int rc = 0;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
-		    *p == '_' || *p == '~')
-			rc |= buf_addc(out, (char)*p);
-		else {
-			rc |= buf_addc(out, '%');
-			rc |= buf_addc(out, hex[*p >> 4]);
-			rc |= buf_addc(out, hex[*p & 15]);
-		}
+	while (*p != '\0') {
+		for (run = p; *p != '\0' && unreserved(*p); p++)
+			;
+		if (p > run)
+			rc |= buf_add(out, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
+		esc[1] = hex[*p >> 4];
+		esc[2] = hex[*p & 15];
+		rc |= buf_add(out, esc, 3);
+		p++;
 	}
 	return rc ? -1 : 0;
+}
+
+/* "2023-11-14T22:13:20.123456Z" (PEP 700) without gmtime/printf. */
+static int
+add_time(struct buf *b, int64_t us)
+{
+	char t[32];
+	int64_t secs, days, rem, y, m, d, era, doe, yoe, doy, mp;
+	int64_t frac;
+	int i;
+
+	if (us < 0)
+		us = 0;
+	secs = us / 1000000;
+	frac = us % 1000000;
+	days = secs / 86400;
+	rem = secs % 86400;
+	/* civil_from_days (H. Hinnant) */
+	days += 719468;
+	era = days / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	if (y > 9999)
+		y = 9999;
+	t[0] = (char)('0' + y / 1000);
+	t[1] = (char)('0' + y / 100 % 10);
+	t[2] = (char)('0' + y / 10 % 10);
+	t[3] = (char)('0' + y % 10);
+	t[4] = '-';
+	t[5] = (char)('0' + m / 10);
+	t[6] = (char)('0' + m % 10);
+	t[7] = '-';
+	t[8] = (char)('0' + d / 10);
+	t[9] = (char)('0' + d % 10);
+	t[10] = 'T';
+	t[11] = (char)('0' + rem / 36000);
+	t[12] = (char)('0' + rem / 3600 % 10);
+	t[13] = ':';
+	t[14] = (char)('0' + rem % 3600 / 600);
+	t[15] = (char)('0' + rem % 3600 / 60 % 10);
+	t[16] = ':';
+	t[17] = (char)('0' + rem % 60 / 10);
+	t[18] = (char)('0' + rem % 10);
+	t[19] = '.';
+	for (i = 25; i >= 20; i--) {
+		t[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	t[26] = 'Z';
+	return buf_add(b, t, 27);
 }
 
 int
@@ -199,17 +274,23 @@ render_project_html(struct buf *out, const char *normalized,
 		f = &files[i];
 		rc |= buf_addstr(out, "    <a href=\"" FILE_BASE);
 		rc |= render_url_escape(out, f->filename);
-		rc |= buf_printf(out, "#sha256=%s\"", f->sha256);
+		rc |= buf_add(out, "#sha256=", 8);
+		rc |= buf_add(out, f->sha256, 64);
+		rc |= buf_addc(out, '"');
 		if (f->requires_python != NULL &&
 		    f->requires_python[0] != '\0') {
 			rc |= buf_addstr(out, " data-requires-python=\"");
 			rc |= render_html_escape(out, f->requires_python);
 			rc |= buf_addc(out, '"');
 		}
-		if (render_has_metadata(f))
-			rc |= buf_printf(out, " data-dist-info-metadata=\""
-			    "sha256=%s\" data-core-metadata=\"sha256=%s\"",
-			    f->metadata_sha256, f->metadata_sha256);
+		if (render_has_metadata(f)) {
+			rc |= buf_add(out, " data-dist-info-metadata=\"sha256=",
+			    33);
+			rc |= buf_add(out, f->metadata_sha256, 64);
+			rc |= buf_add(out, "\" data-core-metadata=\"sha256=", 29);
+			rc |= buf_add(out, f->metadata_sha256, 64);
+			rc |= buf_addc(out, '"');
+		}
 		if (f->yanked) {
 			rc |= buf_addstr(out, " data-yanked=\"");
 			if (f->yanked_reason != NULL)
@@ -292,7 +373,6 @@ render_project_json(struct buf *out, const char *normalized,
     const struct catalog_file *files, size_t n)
 {
 	const struct catalog_file *f;
-	char when[64];
 	size_t i;
 	int rc = 0;
 
@@ -308,8 +388,9 @@ render_project_json(struct buf *out, const char *normalized,
 		rc |= render_json_string(out, f->filename);
 		rc |= buf_addstr(out, ",\"url\":\"" FILE_BASE);
 		rc |= render_url_escape(out, f->filename);
-		rc |= buf_printf(out, "\",\"hashes\":{\"sha256\":\"%s\"}",
-		    f->sha256);
+		rc |= buf_add(out, "\",\"hashes\":{\"sha256\":\"", 22);
+		rc |= buf_add(out, f->sha256, 64);
+		rc |= buf_add(out, "\"}", 2);
 		if (f->requires_python != NULL &&
 		    f->requires_python[0] != '\0') {
 			rc |= buf_addstr(out, ",\"requires-python\":");
@@ -319,17 +400,19 @@ render_project_json(struct buf *out, const char *normalized,
 		 * PEP 714: JSON carries only "core-metadata"; pip 22.3-23.1
 		 * crash on a "dist-info-metadata" object (pip#12042).
 		 */
-		if (render_has_metadata(f))
-			rc |= buf_printf(out, ",\"core-metadata\":{\"sha256\":"
-			    "\"%s\"}", f->metadata_sha256);
-		else
+		if (render_has_metadata(f)) {
+			rc |= buf_add(out, ",\"core-metadata\":{\"sha256\":\"",
+			    28);
+			rc |= buf_add(out, f->metadata_sha256, 64);
+			rc |= buf_add(out, "\"}", 2);
+		} else
 			rc |= buf_addstr(out, ",\"core-metadata\":false");
-		rc |= buf_printf(out, ",\"size\":%llu",
-		    (unsigned long long)f->size);
+		rc |= buf_add(out, ",\"size\":", 8);
+		rc |= buf_add_u64(out, f->size);
 		if (f->upload_time_us > 0) {
-			util_format_time_us(f->upload_time_us, when,
-			    sizeof(when));
-			rc |= buf_printf(out, ",\"upload-time\":\"%s\"", when);
+			rc |= buf_add(out, ",\"upload-time\":\"", 16);
+			rc |= add_time(out, f->upload_time_us);
+			rc |= buf_addc(out, '"');
 		}
 		if (f->yanked && f->yanked_reason != NULL &&
 		    f->yanked_reason[0] != '\0') {

@@ -218,7 +218,7 @@ respond_error(struct upload *u)
 {
 	struct http_request *r = u->req;
 
-	metrics_upload(u->env->metrics, u->status >= 500 ? UPLOAD_ERROR :
+	metrics_upload(u->env->metrics, u->env->metrics_slot, u->status >= 500 ? UPLOAD_ERROR :
 	    UPLOAD_REJECTED);
 	if (u->status == 413)
 		http_response_close(r);
@@ -301,7 +301,7 @@ finish_upload(struct upload *u)
 	if (rc == INGEST_ADDED) {
 		if (env->changed != NULL)
 			env->changed(env->arg);
-		metrics_upload(env->metrics, UPLOAD_ADDED);
+		metrics_upload(env->metrics, env->metrics_slot, UPLOAD_ADDED);
 		log_info("upload: %s added by token %s", u->filename,
 		    u->auth.token_name);
 		http_response_begin(u->req, 200, NULL);
@@ -316,7 +316,7 @@ finish_upload(struct upload *u)
 		return;
 	}
 	if (rc == INGEST_EXISTS) {
-		metrics_upload(env->metrics, UPLOAD_EXISTS);
+		metrics_upload(env->metrics, env->metrics_slot, UPLOAD_EXISTS);
 		http_response_begin(u->req, 200, NULL);
 		http_response_header(u->req, "Content-Type",
 		    "text/plain; charset=utf-8");
@@ -369,7 +369,7 @@ upload_handle(const struct upload_env *env, struct http_request *r)
 	    (1u << TOKEN_UPLOAD) | (1u << TOKEN_ADMIN), &u->auth,
 	    &err) == -1) {
 		log_warnx("%s: %s", __func__, err.msg);
-		metrics_upload(env->metrics, UPLOAD_ERROR);
+		metrics_upload(env->metrics, env->metrics_slot, UPLOAD_ERROR);
 		http_response_error(r, 503, "cannot check the token: catalog "
 		    "unavailable");
 		free(u);
@@ -378,7 +378,7 @@ upload_handle(const struct upload_env *env, struct http_request *r)
 	if (u->auth.token_name[0] != '\0')
 		http_request_set_user(r, u->auth.token_name);
 	if (u->auth.status != 0) {
-		metrics_upload(env->metrics, UPLOAD_UNAUTHORIZED);
+		metrics_upload(env->metrics, env->metrics_slot, UPLOAD_UNAUTHORIZED);
 		http_response_begin(r, u->auth.status, u->auth.reason);
 		if (u->auth.status == 401)
 			http_response_header(r, "WWW-Authenticate",
@@ -396,7 +396,7 @@ upload_handle(const struct upload_env *env, struct http_request *r)
 	}
 	if (multipart_boundary(http_request_header(r, "Content-Type"),
 	    boundary, sizeof(boundary)) == -1) {
-		metrics_upload(env->metrics, UPLOAD_REJECTED);
+		metrics_upload(env->metrics, env->metrics_slot, UPLOAD_REJECTED);
 		http_response_error(r, 415, "expected a multipart/form-data "
 		    "body with a boundary");
 		free(u);
@@ -404,14 +404,14 @@ upload_handle(const struct upload_env *env, struct http_request *r)
 	}
 	clen = http_request_content_length(r);
 	if (clen <= 0) {
-		metrics_upload(env->metrics, UPLOAD_REJECTED);
+		metrics_upload(env->metrics, env->metrics_slot, UPLOAD_REJECTED);
 		http_response_error(r, clen == 0 ? 400 : 411, "%s", clen == 0 ?
 		    "empty upload body" : "uploads need a Content-Length");
 		free(u);
 		return;
 	}
 	if ((uint64_t)clen > env->max_upload_size) {
-		metrics_upload(env->metrics, UPLOAD_REJECTED);
+		metrics_upload(env->metrics, env->metrics_slot, UPLOAD_REJECTED);
 		http_response_close(r);
 		http_response_error(r, 413, "upload of %lld bytes exceeds the "
 		    "limit of %llu bytes", (long long)clen,

@@ -1,5 +1,6 @@
 /* buf.c: bounded dynamic buffers; see buf.h for why they are bounded. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,8 @@ buf_init(struct buf *b, size_t max)
 	b->ptr = NULL;
 	b->len = 0;
 	b->alloc = 0;
-	b->max = max;
+	/* Room for the NUL: max + 1 must not wrap. */
+	b->max = max < SIZE_MAX / 2 ? max : SIZE_MAX / 2;
 }
 
 int
@@ -54,6 +56,19 @@ int
 buf_addc(struct buf *b, char c)
 {
 	return buf_add(b, &c, 1);
+}
+
+int
+buf_add_u64(struct buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return buf_add(b, tmp + i, sizeof(tmp) - i);
 }
 
 int

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "db.h"
 #include "hash.h"
 #include "util.h"
 
@@ -166,7 +167,9 @@ static const char *const stmt_sql[S__COUNT] = {
 
 struct catalog {
 	sqlite3		*db;
+	struct db_ctx	 dx;		/* db with our error prefix */
 	char		*path;
+	char		*who;		/* "catalog PATH", dx.who */
 	int		 flags;
 	int		 busy_ms;
 	sqlite3_stmt	*stmts[S__COUNT];
@@ -178,29 +181,6 @@ struct cstmt {
 	sqlite3_stmt	*st;
 	int		 owned;
 };
-
-enum tx_mode { TX_OWN = 1, TX_SAVEPOINT };
-
-static int
-db_err(struct catalog *c, struct wwerr *err, const char *what)
-{
-	return wwerr_set(err, CATALOG_E_DB, "catalog %s: %s: %s", c->path,
-	    what, sqlite3_errmsg(c->db));
-}
-
-static int
-db_exec(struct catalog *c, const char *sql, struct wwerr *err)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		wwerr_set(err, CATALOG_E_DB, "catalog %s: %s", c->path,
-		    msg ? msg : sqlite3_errmsg(c->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
 
 static int
 stmt_get(struct catalog *c, enum stmt_id id, struct cstmt *cs,
@@ -215,7 +195,7 @@ stmt_get(struct catalog *c, enum stmt_id id, struct cstmt *cs,
 	}
 	if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
 	    SQLITE_PREPARE_PERSISTENT, &cs->st, NULL) != SQLITE_OK)
-		return db_err(c, err, "prepare");
+		return db_fail(&c->dx, err, "prepare");
 	if (*slot == NULL)
 		*slot = cs->st;
 	else
@@ -237,26 +217,6 @@ stmt_done(struct cstmt *cs)
 	cs->st = NULL;
 }
 
-static int
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-static char *
-col_strdup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s;
-
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return NULL;
-	if ((s = sqlite3_column_text(st, i)) == NULL)
-		return NULL;
-	return strdup((const char *)s);
-}
-
 static void
 col_copy(sqlite3_stmt *st, int i, char *out, size_t outlen)
 {
@@ -265,44 +225,14 @@ col_copy(sqlite3_stmt *st, int i, char *out, size_t outlen)
 	util_strlcpy(out, s ? (const char *)s : "", outlen);
 }
 
-/* Start a write: our own IMMEDIATE transaction, or a savepoint inside the
- * caller's. IMMEDIATE takes the lock up front so the busy handler applies;
- * a deferred read-then-write upgrade in WAL fails instead of waiting. */
+/* Start a write (see db_tx_begin); never on a read-only catalog. */
 static int
-tx_begin(struct catalog *c, enum tx_mode *mode, struct wwerr *err)
+tx_begin(struct catalog *c, struct db_tx *tx, struct wwerr *err)
 {
 	if (c->flags & CATALOG_RDONLY)
 		return wwerr_set(err, CATALOG_E_DB,
 		    "catalog %s: opened read-only", c->path);
-	if (sqlite3_get_autocommit(c->db)) {
-		*mode = TX_OWN;
-		return db_exec(c, "BEGIN IMMEDIATE", err);
-	}
-	*mode = TX_SAVEPOINT;
-	return db_exec(c, "SAVEPOINT catalog_sp", err);
-}
-
-static void
-tx_abort(struct catalog *c, enum tx_mode mode)
-{
-	if (mode == TX_OWN) {
-		if (!sqlite3_get_autocommit(c->db))
-			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	} else {
-		sqlite3_exec(c->db, "ROLLBACK TO catalog_sp; RELEASE catalog_sp",
-		    NULL, NULL, NULL);
-	}
-}
-
-static int
-tx_commit(struct catalog *c, enum tx_mode mode, struct wwerr *err)
-{
-	if (db_exec(c, mode == TX_OWN ? "COMMIT" : "RELEASE catalog_sp",
-	    err) == -1) {
-		tx_abort(c, mode);
-		return -1;
-	}
-	return 0;
+	return db_tx_begin(&c->dx, tx, err);
 }
 
 int
@@ -314,7 +244,7 @@ catalog_begin(struct catalog *c, struct wwerr *err)
 	if (!sqlite3_get_autocommit(c->db))
 		return wwerr_set(err, CATALOG_E_INVALID,
 		    "catalog %s: transaction already open", c->path);
-	return db_exec(c, "BEGIN IMMEDIATE", err);
+	return db_exec(&c->dx, "BEGIN IMMEDIATE", err);
 }
 
 int
@@ -323,7 +253,7 @@ catalog_commit(struct catalog *c, struct wwerr *err)
 	if (sqlite3_get_autocommit(c->db))
 		return wwerr_set(err, CATALOG_E_INVALID,
 		    "catalog %s: no transaction open", c->path);
-	if (db_exec(c, "COMMIT", err) == -1) {
+	if (db_exec(&c->dx, "COMMIT", err) == -1) {
 		catalog_rollback(c);
 		return -1;
 	}
@@ -344,11 +274,11 @@ pragma_int(struct catalog *c, const char *sql, int *out, struct wwerr *err)
 	int rc;
 
 	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_err(c, err, sql);
+		return db_fail(&c->dx, err, sql);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
-		return db_err(c, err, sql);
+		return db_fail(&c->dx, err, sql);
 	}
 	*out = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -419,7 +349,7 @@ migrate(struct catalog *c, struct wwerr *err)
 		    "version %d needs migrating to %d; open it read-write once",
 		    c->path, v, CATALOG_SCHEMA);
 	while (v < CATALOG_SCHEMA) {
-		if (db_exec(c, "BEGIN IMMEDIATE", err) == -1)
+		if (db_exec(&c->dx, "BEGIN IMMEDIATE", err) == -1)
 			return -1;
 		/* Another process may have migrated while we waited. */
 		if (pragma_int(c, "PRAGMA user_version", &v, err) == -1)
@@ -428,17 +358,17 @@ migrate(struct catalog *c, struct wwerr *err)
 			catalog_rollback(c);
 			break;
 		}
-		if (db_exec(c, catalog_migrations[v], err) == -1) {
+		if (db_exec(&c->dx, catalog_migrations[v], err) == -1) {
 			wwerr_prefix(err, "migration %d", v + 1);
 			goto fail;
 		}
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if (db_exec(c, sql, err) == -1)
+		if (db_exec(&c->dx, sql, err) == -1)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
 		    CATALOG_APP_ID);
-		if (db_exec(c, sql, err) == -1 ||
-		    db_exec(c, "COMMIT", err) == -1)
+		if (db_exec(&c->dx, sql, err) == -1 ||
+		    db_exec(&c->dx, "COMMIT", err) == -1)
 			goto fail;
 		v++;
 	}
@@ -463,11 +393,17 @@ catalog_open(const char *path, int flags, struct catalog **out,
 
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->path = strdup(path)) == NULL) {
+	    (c->path = strdup(path)) == NULL ||
+	    asprintf(&c->who, "catalog %s", path) == -1) {
+		if (c != NULL)
+			free(c->path);
 		free(c);
 		return wwerr_set(err, CATALOG_E_DB, "catalog %s: out of memory",
 		    path);
 	}
+	c->dx.code = CATALOG_E_DB;
+	c->dx.who = c->who;
+	c->dx.savepoint = "catalog_sp";
 	c->flags = flags;
 	oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
 	if (flags & CATALOG_RDONLY)
@@ -475,26 +411,27 @@ catalog_open(const char *path, int flags, struct catalog **out,
 	else
 		oflags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &c->db, oflags, NULL);
+	c->dx.h = c->db;
 	if (rc != SQLITE_OK) {
 		if (c->db == NULL)
 			wwerr_set(err, CATALOG_E_DB, "catalog %s: cannot open",
 			    path);
 		else
-			db_err(c, err, "open");
+			db_fail(&c->dx, err, "open");
 		goto fail;
 	}
 	c->busy_ms = CATALOG_BUSY_MS;
 	sqlite3_busy_timeout(c->db, c->busy_ms);
 	sqlite3_extended_result_codes(c->db, 1);
-	if (db_exec(c, "PRAGMA foreign_keys = ON", err) == -1)
+	if (db_exec(&c->dx, "PRAGMA foreign_keys = ON", err) == -1)
 		goto fail;
 	if (!(flags & CATALOG_RDONLY)) {
 		/* FULL: a commit that a client was told about survives power
 		 * loss; writes are rare (imports, uploads, builds). */
-		if (db_exec(c, "PRAGMA journal_mode = WAL", err) == -1 ||
-		    db_exec(c, "PRAGMA synchronous = FULL", err) == -1)
+		if (db_exec(&c->dx, "PRAGMA journal_mode = WAL", err) == -1 ||
+		    db_exec(&c->dx, "PRAGMA synchronous = FULL", err) == -1)
 			goto fail;
-	} else if (db_exec(c, "PRAGMA query_only = ON", err) == -1)
+	} else if (db_exec(&c->dx, "PRAGMA query_only = ON", err) == -1)
 		goto fail;
 	if (migrate(c, err) == -1)
 		goto fail;
@@ -516,6 +453,7 @@ catalog_close(struct catalog *c)
 		sqlite3_finalize(c->stmts[i]);
 	sqlite3_close(c->db);
 	free(c->path);
+	free(c->who);
 	free(c);
 }
 
@@ -535,12 +473,12 @@ catalog_migrate(struct catalog *c, const char *module,
 	    sqlite3_prepare_v2(c->db, "INSERT INTO schema_modules(module,"
 	    " version) VALUES (?1, ?2) ON CONFLICT(module) DO UPDATE"
 	    " SET version = excluded.version", -1, &set, NULL) != SQLITE_OK) {
-		db_err(c, err, "prepare");
+		db_fail(&c->dx, err, "prepare");
 		goto fail;
 	}
 	for (;;) {
 		if (!(c->flags & CATALOG_RDONLY) &&
-		    db_exec(c, "BEGIN IMMEDIATE", err) == -1)
+		    db_exec(&c->dx, "BEGIN IMMEDIATE", err) == -1)
 			goto fail;
 		sqlite3_bind_text(get, 1, module, -1, SQLITE_STATIC);
 		rc = sqlite3_step(get);
@@ -549,7 +487,7 @@ catalog_migrate(struct catalog *c, const char *module,
 		else if (rc == SQLITE_DONE)
 			v = 0;
 		else {
-			db_err(c, err, module);
+			db_fail(&c->dx, err, module);
 			goto fail;
 		}
 		sqlite3_reset(get);
@@ -568,7 +506,7 @@ catalog_migrate(struct catalog *c, const char *module,
 			    module);
 			goto fail;
 		}
-		if (db_exec(c, steps[v], err) == -1) {
+		if (db_exec(&c->dx, steps[v], err) == -1) {
 			wwerr_prefix(err, "%s migration %lld", module,
 			    (long long)v + 1);
 			goto fail;
@@ -578,10 +516,10 @@ catalog_migrate(struct catalog *c, const char *module,
 		rc = sqlite3_step(set);
 		sqlite3_reset(set);
 		if (rc != SQLITE_DONE) {
-			db_err(c, err, module);
+			db_fail(&c->dx, err, module);
 			goto fail;
 		}
-		if (db_exec(c, "COMMIT", err) == -1)
+		if (db_exec(&c->dx, "COMMIT", err) == -1)
 			goto fail;
 	}
 	if (!(c->flags & CATALOG_RDONLY))
@@ -677,25 +615,25 @@ row_to_file(sqlite3_stmt *st, struct catalog_file *f)
 
 	memset(f, 0, sizeof(*f));
 	f->id = sqlite3_column_int64(st, 0);
-	f->project = col_strdup(st, 1);
-	f->project_display = col_strdup(st, 2);
-	f->version = col_strdup(st, 3);
-	f->filename = col_strdup(st, 4);
+	f->project = db_col_strdup(st, 1);
+	f->project_display = db_col_strdup(st, 2);
+	f->version = db_col_strdup(st, 3);
+	f->filename = db_col_strdup(st, 4);
 	k = sqlite3_column_text(st, 5);
 	f->kind = k ? (char)k[0] : 0;
-	f->python_tag = col_strdup(st, 6);
-	f->abi_tag = col_strdup(st, 7);
-	f->platform_tag = col_strdup(st, 8);
-	f->build_tag = col_strdup(st, 9);
+	f->python_tag = db_col_strdup(st, 6);
+	f->abi_tag = db_col_strdup(st, 7);
+	f->platform_tag = db_col_strdup(st, 8);
+	f->build_tag = db_col_strdup(st, 9);
 	col_copy(st, 10, f->sha256, sizeof(f->sha256));
 	f->size = (uint64_t)sqlite3_column_int64(st, 11);
-	f->requires_python = col_strdup(st, 12);
+	f->requires_python = db_col_strdup(st, 12);
 	f->has_metadata = sqlite3_column_int(st, 13);
 	col_copy(st, 14, f->metadata_sha256, sizeof(f->metadata_sha256));
 	f->upload_time_us = sqlite3_column_int64(st, 15);
 	f->yanked = sqlite3_column_int(st, 16);
-	f->yanked_reason = col_strdup(st, 17);
-	f->origin = col_strdup(st, 18);
+	f->yanked_reason = db_col_strdup(st, 17);
+	f->origin = db_col_strdup(st, 18);
 	if (f->project == NULL || f->project_display == NULL ||
 	    f->version == NULL || f->filename == NULL || f->origin == NULL ||
 	    (sqlite3_column_type(st, 17) != SQLITE_NULL &&
@@ -717,7 +655,7 @@ bump(struct catalog *c, int64_t project_id, struct wwerr *err)
 	if (stmt_get(c, S_BUMP_GLOBAL, &g, err) == -1)
 		return -1;
 	if (sqlite3_step(g.st) != SQLITE_ROW) {
-		db_err(c, err, "generation");
+		db_fail(&c->dx, err, "generation");
 		goto fail;
 	}
 	gen = sqlite3_column_int64(g.st, 0);
@@ -730,7 +668,7 @@ bump(struct catalog *c, int64_t project_id, struct wwerr *err)
 	sqlite3_bind_int64(p.st, 1, gen);
 	sqlite3_bind_int64(p.st, 2, project_id);
 	if (sqlite3_step(p.st) != SQLITE_DONE) {
-		db_err(c, err, "project generation");
+		db_fail(&c->dx, err, "project generation");
 		goto fail;
 	}
 	stmt_done(&p);
@@ -750,12 +688,12 @@ project_id(struct catalog *c, const char *name, int64_t *id,
 
 	if (stmt_get(c, S_PROJECT_ID, &s, err) == -1)
 		return -1;
-	bind_text(s.st, 1, name);
+	db_bind_text(s.st, 1, name);
 	rc = sqlite3_step(s.st);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(s.st, 0);
 	else if (rc != SQLITE_DONE)
-		db_err(c, err, "project lookup");
+		db_fail(&c->dx, err, "project lookup");
 	stmt_done(&s);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
@@ -795,19 +733,19 @@ catalog_add_file(struct catalog *c, const struct catalog_file *f,
     struct wwerr *err)
 {
 	struct cstmt s = { 0 };
-	enum tx_mode mode;
+	struct db_tx tx;
 	int64_t pid;
 	const char *reason;
 	int rc;
 
 	if (check_file(f, err) == -1)
 		return -1;
-	if (tx_begin(c, &mode, err) == -1)
+	if (tx_begin(c, &tx, err) == -1)
 		return -1;
 
 	if (stmt_get(c, S_FILE_EXISTING, &s, err) == -1)
 		goto fail;
-	bind_text(s.st, 1, f->filename);
+	db_bind_text(s.st, 1, f->filename);
 	rc = sqlite3_step(s.st);
 	if (rc == SQLITE_ROW) {
 		const char *have = (const char *)sqlite3_column_text(s.st, 0);
@@ -815,7 +753,7 @@ catalog_add_file(struct catalog *c, const struct catalog_file *f,
 		if (have != NULL && strcmp(have, f->sha256) == 0 &&
 		    (uint64_t)sqlite3_column_int64(s.st, 1) == f->size) {
 			stmt_done(&s);
-			tx_abort(c, mode);
+			db_tx_abort(&c->dx, &tx);
 			return 1;
 		}
 		wwerr_set(err, CATALOG_E_CONFLICT, "%s already exists with "
@@ -823,18 +761,18 @@ catalog_add_file(struct catalog *c, const struct catalog_file *f,
 		    have ? have : "?", f->sha256);
 		goto fail;
 	} else if (rc != SQLITE_DONE) {
-		db_err(c, err, f->filename);
+		db_fail(&c->dx, err, f->filename);
 		goto fail;
 	}
 	stmt_done(&s);
 
 	if (stmt_get(c, S_PROJECT_INSERT, &s, err) == -1)
 		goto fail;
-	bind_text(s.st, 1, f->project);
-	bind_text(s.st, 2, f->project_display);
+	db_bind_text(s.st, 1, f->project);
+	db_bind_text(s.st, 2, f->project_display);
 	sqlite3_bind_int64(s.st, 3, util_now_us());
 	if (sqlite3_step(s.st) != SQLITE_DONE) {
-		db_err(c, err, f->project);
+		db_fail(&c->dx, err, f->project);
 		goto fail;
 	}
 	stmt_done(&s);
@@ -850,35 +788,35 @@ catalog_add_file(struct catalog *c, const struct catalog_file *f,
 	reason = f->yanked && f->yanked_reason && *f->yanked_reason ?
 	    f->yanked_reason : NULL;
 	sqlite3_bind_int64(s.st, 1, pid);
-	bind_text(s.st, 2, f->filename);
-	bind_text(s.st, 3, f->version);
-	bind_text(s.st, 4, f->kind == 'w' ? "w" : "s");
-	bind_text(s.st, 5, f->kind == 'w' ? f->python_tag : NULL);
-	bind_text(s.st, 6, f->kind == 'w' ? f->abi_tag : NULL);
-	bind_text(s.st, 7, f->kind == 'w' ? f->platform_tag : NULL);
-	bind_text(s.st, 8, f->kind == 'w' && f->build_tag && *f->build_tag ?
+	db_bind_text(s.st, 2, f->filename);
+	db_bind_text(s.st, 3, f->version);
+	db_bind_text(s.st, 4, f->kind == 'w' ? "w" : "s");
+	db_bind_text(s.st, 5, f->kind == 'w' ? f->python_tag : NULL);
+	db_bind_text(s.st, 6, f->kind == 'w' ? f->abi_tag : NULL);
+	db_bind_text(s.st, 7, f->kind == 'w' ? f->platform_tag : NULL);
+	db_bind_text(s.st, 8, f->kind == 'w' && f->build_tag && *f->build_tag ?
 	    f->build_tag : NULL);
-	bind_text(s.st, 9, f->sha256);
+	db_bind_text(s.st, 9, f->sha256);
 	sqlite3_bind_int64(s.st, 10, (int64_t)f->size);
-	bind_text(s.st, 11, f->requires_python);
+	db_bind_text(s.st, 11, f->requires_python);
 	sqlite3_bind_int(s.st, 12, f->has_metadata ? 1 : 0);
-	bind_text(s.st, 13, f->has_metadata ? f->metadata_sha256 : NULL);
+	db_bind_text(s.st, 13, f->has_metadata ? f->metadata_sha256 : NULL);
 	sqlite3_bind_int64(s.st, 14, f->upload_time_us ? f->upload_time_us :
 	    util_now_us());
 	sqlite3_bind_int(s.st, 15, f->yanked ? 1 : 0);
-	bind_text(s.st, 16, reason);
-	bind_text(s.st, 17, f->origin ? f->origin : "");
+	db_bind_text(s.st, 16, reason);
+	db_bind_text(s.st, 17, f->origin ? f->origin : "");
 	if (sqlite3_step(s.st) != SQLITE_DONE) {
-		db_err(c, err, f->filename);
+		db_fail(&c->dx, err, f->filename);
 		goto fail;
 	}
 	stmt_done(&s);
 	if (bump(c, pid, err) == -1)
 		goto fail;
-	return tx_commit(c, mode, err);
+	return db_tx_commit(&c->dx, &tx, err);
 fail:
 	stmt_done(&s);
-	tx_abort(c, mode);
+	db_tx_abort(&c->dx, &tx);
 	return -1;
 }
 
@@ -892,7 +830,7 @@ catalog_get_file(struct catalog *c, const char *filename,
 	memset(out, 0, sizeof(*out));
 	if (stmt_get(c, S_FILE_GET, &s, err) == -1)
 		return -1;
-	bind_text(s.st, 1, filename);
+	db_bind_text(s.st, 1, filename);
 	rc = sqlite3_step(s.st);
 	if (rc == SQLITE_ROW) {
 		ret = 0;
@@ -902,7 +840,7 @@ catalog_get_file(struct catalog *c, const char *filename,
 	} else if (rc == SQLITE_DONE)
 		ret = 1;
 	else
-		ret = db_err(c, err, filename);
+		ret = db_fail(&c->dx, err, filename);
 	stmt_done(&s);
 	return ret;
 }
@@ -918,7 +856,7 @@ foreach_files(struct catalog *c, enum stmt_id id, const char *project,
 	if (stmt_get(c, id, &s, err) == -1)
 		return -1;
 	if (project != NULL)
-		bind_text(s.st, 1, project);
+		db_bind_text(s.st, 1, project);
 	while ((rc = sqlite3_step(s.st)) == SQLITE_ROW) {
 		if (row_to_file(s.st, &f) == -1) {
 			stmt_done(&s);
@@ -933,7 +871,7 @@ foreach_files(struct catalog *c, enum stmt_id id, const char *project,
 		}
 	}
 	if (rc != SQLITE_DONE)
-		db_err(c, err, "file list");
+		db_fail(&c->dx, err, "file list");
 	stmt_done(&s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -970,7 +908,7 @@ catalog_foreach_project(struct catalog *c, catalog_project_cb cb, void *arg,
 		}
 	}
 	if (rc != SQLITE_DONE)
-		db_err(c, err, "project list");
+		db_fail(&c->dx, err, "project list");
 	stmt_done(&s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -984,14 +922,14 @@ catalog_project_generation(struct catalog *c, const char *project,
 
 	if (stmt_get(c, S_PROJECT_GEN, &s, err) == -1)
 		return -1;
-	bind_text(s.st, 1, project);
+	db_bind_text(s.st, 1, project);
 	rc = sqlite3_step(s.st);
 	if (rc == SQLITE_ROW) {
 		*gen = sqlite3_column_int64(s.st, 0);
 		if (display != NULL && displaylen > 0)
 			col_copy(s.st, 1, display, displaylen);
 	} else if (rc != SQLITE_DONE)
-		db_err(c, err, project);
+		db_fail(&c->dx, err, project);
 	stmt_done(&s);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
@@ -1008,7 +946,7 @@ catalog_global_generation(struct catalog *c, int64_t *gen, struct wwerr *err)
 	if (rc == SQLITE_ROW)
 		*gen = sqlite3_column_int64(s.st, 0);
 	else
-		db_err(c, err, "generation");
+		db_fail(&c->dx, err, "generation");
 	stmt_done(&s);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -1025,7 +963,7 @@ yank_apply(struct catalog *c, struct cstmt *s, int64_t pid, const char *what,
 		n++;
 	}
 	if (rc != SQLITE_DONE)
-		return db_err(c, err, what);
+		return db_fail(&c->dx, err, what);
 	stmt_done(s);
 	if (n > 0 && bump(c, pid, err) == -1)
 		return -1;
@@ -1037,40 +975,40 @@ catalog_yank_file(struct catalog *c, const char *filename, int yank,
     const char *reason, struct wwerr *err)
 {
 	struct cstmt s = { 0 };
-	enum tx_mode mode;
+	struct db_tx tx;
 	int rc, n;
 
 	if (!valid_filename(filename))
 		return wwerr_set(err, CATALOG_E_INVALID, "invalid filename "
 		    "\"%s\"", filename ? filename : "");
-	if (tx_begin(c, &mode, err) == -1)
+	if (tx_begin(c, &tx, err) == -1)
 		return -1;
 	if (stmt_get(c, S_FILE_PROJECT_ID, &s, err) == -1)
 		goto fail;
-	bind_text(s.st, 1, filename);
+	db_bind_text(s.st, 1, filename);
 	rc = sqlite3_step(s.st);
 	if (rc == SQLITE_DONE) {
 		wwerr_set(err, CATALOG_E_NOTFOUND, "%s: no such file in the "
 		    "catalog", filename);
 		goto fail;
 	} else if (rc != SQLITE_ROW) {
-		db_err(c, err, filename);
+		db_fail(&c->dx, err, filename);
 		goto fail;
 	}
 	stmt_done(&s);
 	if (stmt_get(c, S_YANK_FILE, &s, err) == -1)
 		goto fail;
 	sqlite3_bind_int(s.st, 1, yank ? 1 : 0);
-	bind_text(s.st, 2, yank && reason && *reason ? reason : NULL);
-	bind_text(s.st, 3, filename);
+	db_bind_text(s.st, 2, yank && reason && *reason ? reason : NULL);
+	db_bind_text(s.st, 3, filename);
 	if ((n = yank_apply(c, &s, 0, filename, err)) == -1)
 		goto fail;
-	if (tx_commit(c, mode, err) == -1)
+	if (db_tx_commit(&c->dx, &tx, err) == -1)
 		return -1;
 	return n;
 fail:
 	stmt_done(&s);
-	tx_abort(c, mode);
+	db_tx_abort(&c->dx, &tx);
 	return -1;
 }
 
@@ -1079,7 +1017,7 @@ catalog_yank_release(struct catalog *c, const char *project,
     const char *version, int yank, const char *reason, struct wwerr *err)
 {
 	struct cstmt s = { 0 };
-	enum tx_mode mode;
+	struct db_tx tx;
 	int64_t pid;
 	int rc, n;
 
@@ -1087,7 +1025,7 @@ catalog_yank_release(struct catalog *c, const char *project,
 		return wwerr_set(err, CATALOG_E_INVALID, "invalid release "
 		    "\"%s==%s\"", project ? project : "",
 		    version ? version : "");
-	if (tx_begin(c, &mode, err) == -1)
+	if (tx_begin(c, &tx, err) == -1)
 		return -1;
 	if ((rc = project_id(c, project, &pid, err)) == -1)
 		goto fail;
@@ -1096,9 +1034,9 @@ catalog_yank_release(struct catalog *c, const char *project,
 	if (stmt_get(c, S_RELEASE_EXISTS, &s, err) == -1)
 		goto fail;
 	sqlite3_bind_int64(s.st, 1, pid);
-	bind_text(s.st, 2, version);
+	db_bind_text(s.st, 2, version);
 	if (sqlite3_step(s.st) != SQLITE_ROW) {
-		db_err(c, err, project);
+		db_fail(&c->dx, err, project);
 		goto fail;
 	}
 	if (sqlite3_column_int64(s.st, 0) == 0)
@@ -1107,12 +1045,12 @@ catalog_yank_release(struct catalog *c, const char *project,
 	if (stmt_get(c, S_YANK_RELEASE, &s, err) == -1)
 		goto fail;
 	sqlite3_bind_int(s.st, 1, yank ? 1 : 0);
-	bind_text(s.st, 2, yank && reason && *reason ? reason : NULL);
+	db_bind_text(s.st, 2, yank && reason && *reason ? reason : NULL);
 	sqlite3_bind_int64(s.st, 3, pid);
-	bind_text(s.st, 4, version);
+	db_bind_text(s.st, 4, version);
 	if ((n = yank_apply(c, &s, pid, project, err)) == -1)
 		goto fail;
-	if (tx_commit(c, mode, err) == -1)
+	if (db_tx_commit(&c->dx, &tx, err) == -1)
 		return -1;
 	return n;
 notfound:
@@ -1120,7 +1058,7 @@ notfound:
 	    "catalog", project, version);
 fail:
 	stmt_done(&s);
-	tx_abort(c, mode);
+	db_tx_abort(&c->dx, &tx);
 	return -1;
 }
 
@@ -1139,7 +1077,7 @@ catalog_stats(struct catalog *c, struct catalog_stats *st, struct wwerr *err)
 		st->files = sqlite3_column_int64(s.st, 1);
 		st->bytes = sqlite3_column_int64(s.st, 2);
 	} else
-		db_err(c, err, "stats");
+		db_fail(&c->dx, err, "stats");
 	stmt_done(&s);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -1191,11 +1129,11 @@ row_to_token(sqlite3_stmt *st, struct catalog_token *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(st, 0);
-	t->name = col_strdup(st, 1);
+	t->name = db_col_strdup(st, 1);
 	if (token_scope_parse((const char *)sqlite3_column_text(st, 2),
 	    &t->scope) == -1)
 		t->scope = 0;
-	t->project = col_strdup(st, 3);
+	t->project = db_col_strdup(st, 3);
 	t->created_us = sqlite3_column_int64(st, 4);
 	t->revoked_us = sqlite3_column_int64(st, 5);
 	t->last_used_us = sqlite3_column_int64(st, 6);
@@ -1249,10 +1187,10 @@ catalog_token_create(struct catalog *c, const char *name,
 	}
 	if (stmt_get(c, S_TOKEN_INSERT, &s, err) == -1)
 		goto fail;
-	bind_text(s.st, 1, name);
+	db_bind_text(s.st, 1, name);
 	sqlite3_bind_blob(s.st, 2, digest, sizeof(digest), SQLITE_TRANSIENT);
-	bind_text(s.st, 3, token_scope_name(scope));
-	bind_text(s.st, 4, project);
+	db_bind_text(s.st, 3, token_scope_name(scope));
+	db_bind_text(s.st, 4, project);
 	sqlite3_bind_int64(s.st, 5, util_now_us());
 	rc = sqlite3_step(s.st);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
@@ -1261,7 +1199,7 @@ catalog_token_create(struct catalog *c, const char *name,
 		    name);
 		goto fail;
 	} else if (rc != SQLITE_DONE) {
-		db_err(c, err, name);
+		db_fail(&c->dx, err, name);
 		goto fail;
 	}
 	stmt_done(&s);
@@ -1308,7 +1246,7 @@ catalog_token_check(struct catalog *c, const char *secret,
 		return 1;
 	}
 	if (rc != SQLITE_ROW) {
-		db_err(c, err, "token lookup");
+		db_fail(&c->dx, err, "token lookup");
 		stmt_done(&s);
 		return -1;
 	}
@@ -1364,16 +1302,16 @@ catalog_token_revoke(struct catalog *c, const char *name, struct wwerr *err)
 	if (stmt_get(c, S_TOKEN_REVOKE, &s, err) == -1)
 		return -1;
 	sqlite3_bind_int64(s.st, 1, util_now_us());
-	bind_text(s.st, 2, name);
+	db_bind_text(s.st, 2, name);
 	rc = sqlite3_step(s.st);
 	stmt_done(&s);
 	if (rc != SQLITE_DONE)
-		return db_err(c, err, name);
+		return db_fail(&c->dx, err, name);
 	if (sqlite3_changes(c->db) > 0)
 		return 0;
 	if (stmt_get(c, S_TOKEN_STATE, &s, err) == -1)
 		return -1;
-	bind_text(s.st, 1, name);
+	db_bind_text(s.st, 1, name);
 	rc = sqlite3_step(s.st);
 	stmt_done(&s);
 	if (rc == SQLITE_ROW)
@@ -1381,7 +1319,7 @@ catalog_token_revoke(struct catalog *c, const char *name, struct wwerr *err)
 	if (rc == SQLITE_DONE)
 		return wwerr_set(err, CATALOG_E_NOTFOUND, "no token named %s",
 		    name);
-	return db_err(c, err, name);
+	return db_fail(&c->dx, err, name);
 }
 
 int
@@ -1405,7 +1343,7 @@ catalog_foreach_token(struct catalog *c, catalog_token_cb cb, void *arg,
 			break;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		db_err(c, err, "token list");
+		db_fail(&c->dx, err, "token list");
 	stmt_done(&s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }

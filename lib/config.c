@@ -198,6 +198,15 @@ h_limits(struct config_ctx *x, const char *k, const char *v)
 		return set_size(x, k, &l->max_metadata_size, v);
 	if (!strcmp(k, "max_elf_size"))
 		return set_size(x, k, &l->max_elf_size, v);
+	/* Not limits, but tuning of the same verifier (see verify.h). */
+	if (!strcmp(k, "threads")) {
+		if (util_parse_u64(v, 64, &l->threads) == -1)
+			return cfg_err(x, "threads: \"%s\" is not an integer in "
+			    "[0, 64] (0: automatic)", v);
+		return 1;
+	}
+	if (!strcmp(k, "whole_member_max"))
+		return set_size(x, k, &l->whole_member_max, v);
 	return cfg_err(x, "unknown key \"%s\" in [limits]", k);
 }
 
@@ -247,8 +256,19 @@ h_builderd(struct config_ctx *x, const char *k, const char *v)
 	struct config *c = x->c;
 
 	if (!strcmp(k, "requirements")) {
+		char joined[sizeof(c->requirements[0])];
+		const char *slash = strrchr(c->path, '/');
+
 		if (c->nrequirements >= CONFIG_MAX_LIST)
 			return cfg_err(x, "requirements: too many files");
+		/* Relative to the config file's directory, not the cwd. */
+		if (v[0] != '/' && slash != NULL) {
+			if ((size_t)snprintf(joined, sizeof(joined), "%.*s/%s",
+			    (int)(slash - c->path), c->path, v) >=
+			    sizeof(joined))
+				return cfg_err(x, "requirements: path too long");
+			v = joined;
+		}
 		return set_str(x, k, c->requirements[c->nrequirements++],
 		    sizeof(c->requirements[0]), v);
 	}
@@ -362,6 +382,8 @@ h_target(struct config_ctx *x, struct config_target *t, const char *k,
 		return set_str(x, k, t->ldflags, sizeof(t->ldflags), v);
 	if (!strcmp(k, "network"))
 		return set_bool(x, k, &t->network, v);
+	if (!strcmp(k, "repair"))
+		return set_bool(x, k, &t->repair, v);
 	if (!strcmp(k, "timeout"))
 		return set_int(x, k, &t->timeout, 1, 86400, v);
 	if (!strcmp(k, "memory"))
@@ -454,6 +476,7 @@ init_section_defaults(struct config *c, const char *kind, void *p)
 		t->memory = 2ULL * 1024 * 1024 * 1024;
 		t->cpus = 1;
 		t->pids = 512;
+		t->repair = 1;
 	}
 }
 

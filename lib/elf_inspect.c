@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "elf_inspect.h"
+#include "strv.h"
 
 /* Caps far above anything a real object has, so hostile input cannot make
  * the report grow without bound. */
@@ -57,11 +58,6 @@ static const char *const libc_alloc_syms[] = {
 #define WW_ARRLEN_CORE	(sizeof(libc_core_syms) / sizeof(libc_core_syms[0]))
 #define WW_ARRLEN_ALLOC	(sizeof(libc_alloc_syms) / sizeof(libc_alloc_syms[0]))
 
-struct strvec {
-	char	**v;
-	size_t	  n, alloc, max;
-};
-
 struct insp {
 	const char		*path;
 	Elf			*elf;
@@ -79,54 +75,6 @@ struct insp {
 };
 
 /* ---- small helpers ---- */
-
-static int
-sv_push(struct strvec *sv, const char *s, size_t n)
-{
-	char *c, **nv;
-	size_t na;
-
-	if (sv->n >= sv->max) {
-		errno = E2BIG;
-		return -1;
-	}
-	if (sv->n + 2 > sv->alloc) {
-		na = sv->alloc ? sv->alloc * 2 : 8;
-		if ((nv = realloc(sv->v, na * sizeof(*nv))) == NULL)
-			return -1;
-		sv->v = nv;
-		sv->alloc = na;
-	}
-	if ((c = malloc(n + 1)) == NULL)
-		return -1;
-	memcpy(c, s, n);
-	c[n] = '\0';
-	sv->v[sv->n++] = c;
-	sv->v[sv->n] = NULL;
-	return 0;
-}
-
-static void
-sv_free(struct strvec *sv)
-{
-	size_t i;
-
-	for (i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
-	memset(sv, 0, sizeof(*sv));
-}
-
-static int
-sv_has(const struct strvec *sv, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sv->n; i++)
-		if (strcmp(sv->v[i], s) == 0)
-			return 1;
-	return 0;
-}
 
 /* off + n <= len without overflow. */
 static int
@@ -640,7 +588,7 @@ static int
 fill_dynamic(struct insp *x, const struct dyninfo *di)
 {
 	struct elf_report *r = x->r;
-	struct strvec needed = { .max = MAX_NEEDED };
+	struct strv needed = { .max = MAX_NEEDED };
 	const char *s;
 	size_t i;
 
@@ -654,9 +602,9 @@ fill_dynamic(struct insp *x, const struct dyninfo *di)
 			    "%s: empty DT_NEEDED name", x->path);
 			goto fail;
 		}
-		if (sv_has(&needed, s))
+		if (strv_has(&needed, s))
 			continue;
-		if (sv_push(&needed, s, strlen(s)) != 0) {
+		if (strv_add(&needed, s) != 0) {
 			fail_errno(x, "DT_NEEDED");
 			goto fail;
 		}
@@ -684,7 +632,7 @@ fill_dynamic(struct insp *x, const struct dyninfo *di)
 	}
 	return read_verneed(x, di);
 fail:
-	sv_free(&needed);
+	strv_free(&needed);
 	return -1;
 }
 
@@ -711,7 +659,7 @@ static int
 read_dynsym(struct insp *x)
 {
 	struct elf_report *r = x->r;
-	struct strvec undef = { .max = MAX_UNDEFINED };
+	struct strv undef = { .max = MAX_UNDEFINED };
 	/* Which libc names the object defines, by list position. */
 	unsigned char core[WW_ARRLEN_CORE], alloc[WW_ARRLEN_ALLOC];
 	Elf_Scn *scn = NULL;
@@ -721,7 +669,7 @@ read_dynsym(struct insp *x)
 	size_t ent, n, i, k, ncore = 0;
 	const char *name;
 	int bind, type, vis, idx;
-	struct strvec found = { .max = WW_ARRLEN_CORE + WW_ARRLEN_ALLOC };
+	struct strv found = { .max = WW_ARRLEN_CORE + WW_ARRLEN_ALLOC };
 
 	memset(core, 0, sizeof(core));
 	memset(alloc, 0, sizeof(alloc));
@@ -759,7 +707,7 @@ read_dynsym(struct insp *x)
 		type = GELF_ST_TYPE(sym.st_info);
 		vis = GELF_ST_VISIBILITY(sym.st_other);
 		if (sym.st_shndx == SHN_UNDEF) {
-			if (sv_push(&undef, name, strlen(name)) != 0) {
+			if (strv_add(&undef, name) != 0) {
 				fail_errno(x, "undefined symbols");
 				goto fail;
 			}
@@ -787,12 +735,10 @@ read_dynsym(struct insp *x)
 		for (k = 0; k < WW_ARRLEN_CORE; k++) {
 			if (k == 1)
 				for (i = 0; i < WW_ARRLEN_ALLOC; i++)
-					if (alloc[i] && sv_push(&found,
-					    libc_alloc_syms[i],
-					    strlen(libc_alloc_syms[i])) != 0)
+					if (alloc[i] && strv_add(&found,
+					    libc_alloc_syms[i]) != 0)
 						goto nomem;
-			if (core[k] && sv_push(&found, libc_core_syms[k],
-			    strlen(libc_core_syms[k])) != 0)
+			if (core[k] && strv_add(&found, libc_core_syms[k]) != 0)
 				goto nomem;
 		}
 		r->static_libc_syms = found.v;
@@ -817,8 +763,8 @@ read_dynsym(struct insp *x)
 nomem:
 	fail_errno(x, "symbols");
 fail:
-	sv_free(&found);
-	sv_free(&undef);
+	strv_free(&found);
+	strv_free(&undef);
 	return -1;
 }
 

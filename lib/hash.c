@@ -142,30 +142,43 @@ hash_b64url(const unsigned char *d, size_t n, char *out)
 	*o = '\0';
 }
 
+static const char b64std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 static int
-b64u_val(char c)
+b64_val(const char *alphabet, char c)
 {
 	const char *p;
 
-	if (c == '\0' || (p = strchr(b64u, c)) == NULL)
+	if (c == '\0' || (p = strchr(alphabet, c)) == NULL)
 		return -1;
-	return (int)(p - b64u);
+	return (int)(p - alphabet);
 }
 
-int
-hash_b64url_decode(const char *in, unsigned char *out, size_t outmax,
-    size_t *outlen)
+/*
+ * The one decoder for both alphabets. strict_pad: RFC 4648 padding (at
+ * most two '=', and then a length that is a multiple of 4); otherwise any
+ * trailing '=' are ignored, as RECORD files are written without them.
+ * Non-canonical trailing bits are refused either way.
+ */
+static int
+b64_decode(const char *alphabet, int strict_pad, const char *in, size_t n,
+    unsigned char *out, size_t outmax, size_t *outlen)
 {
-	size_t n = strlen(in), i, o = 0;
+	size_t i, o = 0, pad = 0;
 	uint32_t acc = 0;
 	int bits = 0, v;
 
-	while (n > 0 && in[n - 1] == '=')
+	while (n > 0 && in[n - 1] == '=') {
 		n--;
+		pad++;
+	}
+	if (strict_pad && (pad > 2 || (pad > 0 && (n + pad) % 4 != 0)))
+		return -1;
 	if (n % 4 == 1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((v = b64u_val(in[i])) < 0)
+		if ((v = b64_val(alphabet, in[i])) < 0)
 			return -1;
 		acc = (acc << 6) | (uint32_t)v;
 		bits += 6;
@@ -181,6 +194,20 @@ hash_b64url_decode(const char *in, unsigned char *out, size_t outmax,
 		return -1;
 	*outlen = o;
 	return 0;
+}
+
+int
+hash_b64url_decode(const char *in, unsigned char *out, size_t outmax,
+    size_t *outlen)
+{
+	return b64_decode(b64u, 0, in, strlen(in), out, outmax, outlen);
+}
+
+int
+hash_b64_decode(const char *in, size_t inlen, unsigned char *out,
+    size_t outmax, size_t *outlen)
+{
+	return b64_decode(b64std, 1, in, inlen, out, outmax, outlen);
 }
 
 int

@@ -54,14 +54,6 @@ linux_tag(const char *platforms)
 	return NULL;
 }
 
-static const char *
-base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
 /* Remove a store file this ingest created, unless a catalog row refers to
  * it (another ingest of the same bytes may have recorded it meanwhile).
  * Without the write lock nothing is removed: a stray file is harmless, a
@@ -125,7 +117,7 @@ ingest_file(struct store *s, struct catalog *c, const char *path,
 		limits_default(&deflim);
 		lim = &deflim;
 	}
-	filename = opts->filename ? opts->filename : base_name(path);
+	filename = opts->filename ? opts->filename : util_base_name(path);
 	if (!store_name_ok(filename))
 		return wwerr_set(err, VERIFY_E_FILENAME, "\"%s\" is not a safe "
 		    "file name", filename);

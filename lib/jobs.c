@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "db.h"
 #include "jobs.h"
 #include "name.h"
 #include "util.h"
@@ -151,6 +152,7 @@ static const char *const jstmt_sql[J__COUNT] = {
 struct jobs {
 	struct catalog	*cat;
 	sqlite3		*db;
+	struct db_ctx	 dx;		/* db with our error prefix */
 	int		 absent;	/* read-only and no tables yet */
 	int64_t		 clock_us;	/* tests: fixed "now"; 0 = real */
 	sqlite3_stmt	*st[J__COUNT];
@@ -225,6 +227,48 @@ job_free(struct job *j)
 	memset(j, 0, sizeof(*j));
 }
 
+static json_t *
+json_time(int64_t us)
+{
+	char buf[64];
+
+	if (us <= 0)
+		return json_null();
+	util_format_time_us(us, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+json_t *
+job_json(const struct job *j)
+{
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:i, s:s, s:i, s:i, s:i,"
+	    " s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "id", (json_int_t)j->id,
+	    "project", util_json_text(j->project),
+	    "version", util_json_text(j->version),
+	    "requirement", util_json_text(j->requirement),
+	    "target", util_json_text(j->target),
+	    "build_number", j->build_number,
+	    "state", job_state_name(j->state),
+	    "priority", j->priority,
+	    "attempts", j->attempts,
+	    "max_attempts", j->max_attempts,
+	    "next_attempt", j->state == JOB_QUEUED ?
+	    json_time(j->next_attempt_us) : json_null(),
+	    "engine", util_json_text(j->engine),
+	    "cancel_requested", j->cancel_requested,
+	    "created", json_time(j->created_us),
+	    "started", json_time(j->started_us),
+	    "finished", json_time(j->finished_us),
+	    "exit_status", j->has_exit_status ?
+	    json_integer(j->exit_status) : json_null(),
+	    "failure", j->failure != JOB_FAIL_NONE ?
+	    json_string(job_failure_name(j->failure)) : json_null(),
+	    "message", util_json_text(j->message),
+	    "wheel", util_json_text(j->wheel),
+	    "origin", util_json_text(j->origin));
+}
+
 void
 job_filter_init(struct job_filter *f)
 {
@@ -246,27 +290,6 @@ jobs_set_clock(struct jobs *js, int64_t now_us)
 	js->clock_us = now_us;
 }
 
-static int
-db_err(struct jobs *js, struct wwerr *err, const char *what)
-{
-	return wwerr_set(err, JOBS_E_DB, "jobs: %s: %s", what,
-	    sqlite3_errmsg(js->db));
-}
-
-static int
-db_exec(struct jobs *js, const char *sql, struct wwerr *err)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(js->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		wwerr_set(err, JOBS_E_DB, "jobs: %s",
-		    msg ? msg : sqlite3_errmsg(js->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* A cached statement, reset and unbound; NULL on error. */
 static sqlite3_stmt *
 stmt(struct jobs *js, enum jstmt id, struct wwerr *err)
@@ -281,7 +304,7 @@ stmt(struct jobs *js, enum jstmt id, struct wwerr *err)
 	if (st == NULL) {
 		if (sqlite3_prepare_v3(js->db, jstmt_sql[id], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-			db_err(js, err, "prepare");
+			db_fail(&js->dx, err, "prepare");
 			return NULL;
 		}
 		js->st[id] = st;
@@ -300,62 +323,14 @@ done(sqlite3_stmt *st)
 	}
 }
 
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-/*
- * A write of several statements: our own IMMEDIATE transaction (the lock
- * is taken up front, so the busy handler applies and no read-then-write
- * upgrade can fail in WAL), or a savepoint inside the caller's.
- */
-struct tx {
-	int	own;
-};
-
+/* Start a write (see db_tx_begin); not without the job tables. */
 static int
-tx_begin(struct jobs *js, struct tx *tx, struct wwerr *err)
+tx_begin(struct jobs *js, struct db_tx *tx, struct wwerr *err)
 {
 	if (js->absent)
 		return wwerr_set(err, JOBS_E_DB, "jobs: the catalog is "
 		    "read-only and has no job tables yet");
-	tx->own = sqlite3_get_autocommit(js->db);
-	return db_exec(js, tx->own ? "BEGIN IMMEDIATE" : "SAVEPOINT jobs_sp",
-	    err);
-}
-
-static void
-tx_abort(struct jobs *js, struct tx *tx)
-{
-	if (tx->own) {
-		if (!sqlite3_get_autocommit(js->db))
-			sqlite3_exec(js->db, "ROLLBACK", NULL, NULL, NULL);
-	} else
-		sqlite3_exec(js->db, "ROLLBACK TO jobs_sp; RELEASE jobs_sp",
-		    NULL, NULL, NULL);
-}
-
-static int
-tx_commit(struct jobs *js, struct tx *tx, struct wwerr *err)
-{
-	if (db_exec(js, tx->own ? "COMMIT" : "RELEASE jobs_sp", err) == -1) {
-		tx_abort(js, tx);
-		return -1;
-	}
-	return 0;
-}
-
-static char *
-col_strdup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s ? strdup((const char *)s) : NULL;
+	return db_tx_begin(&js->dx, tx, err);
 }
 
 /* Column i holds a version equal to v in PEP 440 terms. */
@@ -380,10 +355,10 @@ row_to_job(sqlite3_stmt *st, struct job *j)
 
 	memset(j, 0, sizeof(*j));
 	j->id = sqlite3_column_int64(st, 0);
-	j->project = col_strdup(st, 1);
-	j->requirement = col_strdup(st, 2);
-	j->version = col_strdup(st, 3);
-	j->target = col_strdup(st, 4);
+	j->project = db_col_strdup(st, 1);
+	j->requirement = db_col_strdup(st, 2);
+	j->version = db_col_strdup(st, 3);
+	j->target = db_col_strdup(st, 4);
 	j->build_number = sqlite3_column_int(st, 5);
 	s = (const char *)sqlite3_column_text(st, 6);
 	if (job_state_parse(s, &j->state) == -1)
@@ -393,8 +368,8 @@ row_to_job(sqlite3_stmt *st, struct job *j)
 	j->max_attempts = sqlite3_column_int(st, 9);
 	j->requeues = sqlite3_column_int(st, 10);
 	j->next_attempt_us = sqlite3_column_int64(st, 11);
-	j->engine = col_strdup(st, 12);
-	j->container_id = col_strdup(st, 13);
+	j->engine = db_col_strdup(st, 12);
+	j->container_id = db_col_strdup(st, 13);
 	j->cancel_requested = sqlite3_column_int(st, 14);
 	j->created_us = sqlite3_column_int64(st, 15);
 	j->started_us = sqlite3_column_int64(st, 16);
@@ -406,10 +381,10 @@ row_to_job(sqlite3_stmt *st, struct job *j)
 	s = (const char *)sqlite3_column_text(st, 19);
 	if (s == NULL || job_failure_parse(s, &j->failure) == -1)
 		j->failure = JOB_FAIL_NONE;
-	j->message = col_strdup(st, 20);
-	j->log_path = col_strdup(st, 21);
-	j->wheel = col_strdup(st, 22);
-	j->origin = col_strdup(st, 23);
+	j->message = db_col_strdup(st, 20);
+	j->log_path = db_col_strdup(st, 21);
+	j->wheel = db_col_strdup(st, 22);
+	j->origin = db_col_strdup(st, 23);
 	if (j->project == NULL || j->requirement == NULL ||
 	    j->version == NULL || j->target == NULL || j->origin == NULL ||
 	    (sqlite3_column_type(st, 12) != SQLITE_NULL && j->engine == NULL) ||
@@ -466,6 +441,10 @@ jobs_open(struct catalog *c, struct jobs **out, struct wwerr *err)
 		return wwerr_set(err, JOBS_E_DB, "jobs: out of memory");
 	js->cat = c;
 	js->db = catalog_db(c);
+	js->dx.h = js->db;
+	js->dx.code = JOBS_E_DB;
+	js->dx.who = "jobs";
+	js->dx.savepoint = "jobs_sp";
 	if (sqlite3_db_readonly(js->db, "main") == 1) {
 		/* A read-only catalog cannot migrate; without tables the
 		 * store is simply empty (nobody has enqueued anything). */
@@ -473,7 +452,7 @@ jobs_open(struct catalog *c, struct jobs **out, struct wwerr *err)
 		    " sqlite_schema WHERE type = 'table' AND name = 'jobs'",
 		    -1, &st, NULL) != SQLITE_OK ||
 		    sqlite3_step(st) != SQLITE_ROW) {
-			db_err(js, err, "open");
+			db_fail(&js->dx, err, "open");
 			sqlite3_finalize(st);
 			free(js);
 			return -1;
@@ -561,8 +540,8 @@ find_active(struct jobs *js, const struct norm_spec *n, const char *target,
 
 	if ((st = stmt(js, J_ACTIVE, err)) == NULL)
 		return -1;
-	bind_text(st, 1, n->project);
-	bind_text(st, 2, target);
+	db_bind_text(st, 1, n->project);
+	db_bind_text(st, 2, target);
 	sqlite3_bind_int(st, 3, build);
 	while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (same_version(st, 1, v)) {
@@ -571,7 +550,7 @@ find_active(struct jobs *js, const struct norm_spec *n, const char *target,
 		}
 	done(st);
 	if (!found && rc != SQLITE_DONE)
-		return db_err(js, err, "enqueue");
+		return db_fail(&js->dx, err, "enqueue");
 	return found;
 }
 
@@ -594,15 +573,15 @@ enqueue_one(struct jobs *js, const struct job_spec *s,
 		return rc;
 	if ((st = stmt(js, J_INSERT, err)) == NULL)
 		return -1;
-	bind_text(st, 1, n->project);
-	bind_text(st, 2, s->requirement);
-	bind_text(st, 3, n->version);
-	bind_text(st, 4, s->target);
+	db_bind_text(st, 1, n->project);
+	db_bind_text(st, 2, s->requirement);
+	db_bind_text(st, 3, n->version);
+	db_bind_text(st, 4, s->target);
 	sqlite3_bind_int(st, 5, build);
 	sqlite3_bind_int(st, 6, s->priority);
 	sqlite3_bind_int(st, 7, s->max_attempts);
 	sqlite3_bind_int64(st, 8, jobs_now(js));
-	bind_text(st, 9, s->origin);
+	db_bind_text(st, 9, s->origin);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
@@ -610,15 +589,15 @@ enqueue_one(struct jobs *js, const struct job_spec *s,
 			;
 		done(st);
 		if (rc != SQLITE_DONE)
-			return db_err(js, err, "enqueue");
+			return db_fail(&js->dx, err, "enqueue");
 		return 0;
 	}
 	done(st);
 	if (rc != SQLITE_DONE)
-		return db_err(js, err, "enqueue");
+		return db_fail(&js->dx, err, "enqueue");
 	/* The unique index caught what find_active missed: impossible in
 	 * a write transaction, so say so rather than guess. */
-	return db_err(js, err, "enqueue: conflicting active job");
+	return db_fail(&js->dx, err, "enqueue: conflicting active job");
 }
 
 int
@@ -626,7 +605,7 @@ jobs_enqueue(struct jobs *js, const struct job_spec *spec, int64_t *id,
     struct wwerr *err)
 {
 	struct norm_spec n;
-	struct tx tx;
+	struct db_tx tx;
 	int rc;
 
 	if (check_spec(spec, &n, err) == -1)
@@ -634,10 +613,10 @@ jobs_enqueue(struct jobs *js, const struct job_spec *spec, int64_t *id,
 	if (tx_begin(js, &tx, err) == -1)
 		return -1;
 	if ((rc = enqueue_one(js, spec, &n, spec->build_number, id, err)) == -1) {
-		tx_abort(js, &tx);
+		db_tx_abort(&js->dx, &tx);
 		return -1;
 	}
-	if (tx_commit(js, &tx, err) == -1)
+	if (db_tx_commit(&js->dx, &tx, err) == -1)
 		return -1;
 	return rc;
 }
@@ -690,13 +669,13 @@ next_build(struct jobs *js, const char *project, const char *version,
 	mb.max = 0;
 	if ((st = stmt(js, J_MAX_BUILD, err)) == NULL)
 		goto fail;
-	bind_text(st, 1, project);
+	db_bind_text(st, 1, project);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (sqlite3_column_int(st, 1) > mb.max && same_version(st, 0, v))
 			mb.max = sqlite3_column_int(st, 1);
 	done(st);
 	if (rc != SQLITE_DONE) {
-		db_err(js, err, "build number");
+		db_fail(&js->dx, err, "build number");
 		goto fail;
 	}
 	if (catalog_foreach_file(js->cat, project, maxbuild_cb, &mb, err) == -1)
@@ -736,7 +715,7 @@ jobs_enqueue_rebuild(struct jobs *js, const struct job_spec *spec,
 {
 	struct job_spec s = *spec;
 	struct norm_spec n;
-	struct tx tx;
+	struct db_tx tx;
 	size_t i;
 	int b;
 
@@ -756,12 +735,12 @@ jobs_enqueue_rebuild(struct jobs *js, const struct job_spec *spec,
 		if (enqueue_one(js, &s, &n, b, &ids[i], err) == -1)
 			goto fail;
 	}
-	if (tx_commit(js, &tx, err) == -1)
+	if (db_tx_commit(&js->dx, &tx, err) == -1)
 		return -1;
 	*build = b;
 	return 0;
 fail:
-	tx_abort(js, &tx);
+	db_tx_abort(&js->dx, &tx);
 	return -1;
 }
 
@@ -798,10 +777,10 @@ jobs_claim(struct jobs *js, const char *engine, const char *const *targets,
 		free(tj);
 		return -1;
 	}
-	bind_text(st, 1, engine);
+	db_bind_text(st, 1, engine);
 	sqlite3_bind_int64(st, 2, jobs_now(js));
-	bind_text(st, 3, tj);
-	bind_text(st, 4, logdir);
+	db_bind_text(st, 3, tj);
+	db_bind_text(st, 4, logdir);
 	free(tj);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -818,13 +797,13 @@ jobs_claim(struct jobs *js, const char *engine, const char *const *targets,
 		done(st);
 		if (rc != SQLITE_DONE) {
 			job_free(out);
-			return db_err(js, err, "claim");
+			return db_fail(&js->dx, err, "claim");
 		}
 		return 0;
 	}
 	done(st);
 	if (rc != SQLITE_DONE)
-		return db_err(js, err, "claim");
+		return db_fail(&js->dx, err, "claim");
 	return 1;
 }
 
@@ -848,7 +827,7 @@ not_running(struct jobs *js, int64_t id, const char *what, struct wwerr *err)
 		return wwerr_set(err, JOBS_E_NOTFOUND, "%s: no job %lld", what,
 		    (long long)id);
 	if (rc != SQLITE_ROW)
-		return db_err(js, err, what);
+		return db_fail(&js->dx, err, what);
 	return wwerr_set(err, JOBS_E_STATE, "%s: job %lld is %s, not running",
 	    what, (long long)id, state);
 }
@@ -864,7 +843,7 @@ step_returning(struct jobs *js, sqlite3_stmt *st, const char *what,
 		changed = 1;
 	done(st);
 	if (rc != SQLITE_DONE)
-		return db_err(js, err, what);
+		return db_fail(&js->dx, err, what);
 	return changed;
 }
 
@@ -884,8 +863,8 @@ jobs_set_container(struct jobs *js, int64_t id, const char *container_id,
 	if ((st = stmt(js, J_SET_CONTAINER, err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, container_id);
-	bind_text(st, 3, log_path);
+	db_bind_text(st, 2, container_id);
+	db_bind_text(st, 3, log_path);
 	if ((rc = step_returning(js, st, "set container", err)) == -1)
 		return -1;
 	if (rc == 0)
@@ -906,7 +885,7 @@ jobs_succeed(struct jobs *js, int64_t id, const char *wheel, int exit_status,
 	if ((st = stmt(js, J_SUCCEED, err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, wheel);
+	db_bind_text(st, 2, wheel);
 	sqlite3_bind_int(st, 3, exit_status);
 	sqlite3_bind_int64(st, 4, jobs_now(js));
 	if ((rc = step_returning(js, st, "succeed", err)) == -1)
@@ -937,8 +916,8 @@ jobs_fail(struct jobs *js, int64_t id, enum job_failure failure,
 {
 	sqlite3_stmt *st;
 	enum job_state end;
-	struct tx tx;
-	char state[16] = "";
+	struct db_tx tx;
+	char state[16] = "", clean[JOBS_TEXT_MAX + 1];
 	int rc, attempts = 0, max = 0, cancel = 0;
 	int64_t now;
 
@@ -948,6 +927,12 @@ jobs_fail(struct jobs *js, int64_t id, enum job_failure failure,
 	if (message != NULL && strlen(message) > JOBS_TEXT_MAX)
 		return wwerr_set(err, JOBS_E_INVALID, "job %lld: failure "
 		    "message too long", (long long)id);
+	/* Build output is any bytes; every reader wants JSON-safe text. */
+	if (message != NULL) {
+		util_strlcpy(clean, message, sizeof(clean));
+		util_utf8_scrub(clean);
+		message = clean;
+	}
 	if (tx_begin(js, &tx, err) == -1)
 		return -1;
 	if ((st = stmt(js, J_STATE, err)) == NULL)
@@ -968,7 +953,7 @@ jobs_fail(struct jobs *js, int64_t id, enum job_failure failure,
 		goto fail;
 	}
 	if (rc != SQLITE_ROW) {
-		db_err(js, err, "fail");
+		db_fail(&js->dx, err, "fail");
 		goto fail;
 	}
 	if (strcmp(state, "running") != 0) {
@@ -986,9 +971,9 @@ jobs_fail(struct jobs *js, int64_t id, enum job_failure failure,
 	if ((st = stmt(js, J_FAIL, err)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, job_state_name(end));
-	bind_text(st, 3, job_failure_name(failure));
-	bind_text(st, 4, message);
+	db_bind_text(st, 2, job_state_name(end));
+	db_bind_text(st, 3, job_failure_name(failure));
+	db_bind_text(st, 4, message);
 	if (exit_status == JOB_NO_EXIT)
 		sqlite3_bind_null(st, 5);
 	else
@@ -999,14 +984,14 @@ jobs_fail(struct jobs *js, int64_t id, enum job_failure failure,
 	rc = sqlite3_step(st);
 	done(st);
 	if (rc != SQLITE_DONE) {
-		db_err(js, err, "fail");
+		db_fail(&js->dx, err, "fail");
 		goto fail;
 	}
-	if (tx_commit(js, &tx, err) == -1)
+	if (db_tx_commit(&js->dx, &tx, err) == -1)
 		return -1;
 	return (int)end;
 fail:
-	tx_abort(js, &tx);
+	db_tx_abort(&js->dx, &tx);
 	return -1;
 }
 
@@ -1016,7 +1001,7 @@ int
 jobs_cancel(struct jobs *js, int64_t id, struct wwerr *err)
 {
 	sqlite3_stmt *st;
-	struct tx tx;
+	struct db_tx tx;
 	char state[16] = "";
 	int rc, result;
 
@@ -1036,7 +1021,7 @@ jobs_cancel(struct jobs *js, int64_t id, struct wwerr *err)
 		goto fail;
 	}
 	if (rc != SQLITE_ROW) {
-		db_err(js, err, "cancel");
+		db_fail(&js->dx, err, "cancel");
 		goto fail;
 	}
 	if (!strcmp(state, "queued")) {
@@ -1049,21 +1034,21 @@ jobs_cancel(struct jobs *js, int64_t id, struct wwerr *err)
 			goto fail;
 		result = 1;
 	} else {
-		tx_abort(js, &tx);
+		db_tx_abort(&js->dx, &tx);
 		return 2;
 	}
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	done(st);
 	if (rc != SQLITE_DONE) {
-		db_err(js, err, "cancel");
+		db_fail(&js->dx, err, "cancel");
 		goto fail;
 	}
-	if (tx_commit(js, &tx, err) == -1)
+	if (db_tx_commit(&js->dx, &tx, err) == -1)
 		return -1;
 	return result;
 fail:
-	tx_abort(js, &tx);
+	db_tx_abort(&js->dx, &tx);
 	return -1;
 }
 
@@ -1107,7 +1092,7 @@ requeue(struct jobs *js, const char *engine, const char *why,
 		" WHERE state = 'running' AND (?1 IS NULL OR engine = ?1)",
 	};
 	sqlite3_stmt *st = NULL;
-	struct tx tx;
+	struct db_tx tx;
 	size_t i;
 	int n = 0;
 
@@ -1119,27 +1104,27 @@ requeue(struct jobs *js, const char *engine, const char *why,
 	for (i = 0; i < WW_ARRLEN(sql); i++) {
 		if (sqlite3_prepare_v2(js->db, sql[i], -1, &st, NULL) !=
 		    SQLITE_OK) {
-			db_err(js, err, "requeue");
+			db_fail(&js->dx, err, "requeue");
 			goto fail;
 		}
-		bind_text(st, 1, engine);
+		db_bind_text(st, 1, engine);
 		sqlite3_bind_int64(st, 2, jobs_now(js));
-		bind_text(st, 3, why);
+		db_bind_text(st, 3, why);
 		sqlite3_bind_int(st, 4, JOBS_MAX_REQUEUES);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			db_err(js, err, "requeue");
+			db_fail(&js->dx, err, "requeue");
 			goto fail;
 		}
 		n += sqlite3_changes(js->db);
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (tx_commit(js, &tx, err) == -1)
+	if (db_tx_commit(&js->dx, &tx, err) == -1)
 		return -1;
 	return n;
 fail:
 	sqlite3_finalize(st);
-	tx_abort(js, &tx);
+	db_tx_abort(&js->dx, &tx);
 	return -1;
 }
 
@@ -1184,7 +1169,7 @@ jobs_get(struct jobs *js, int64_t id, struct job *out, struct wwerr *err)
 	}
 	done(st);
 	if (rc != SQLITE_DONE)
-		return db_err(js, err, "get");
+		return db_fail(&js->dx, err, "get");
 	return 1;
 }
 
@@ -1205,7 +1190,7 @@ run_select(struct jobs *js, sqlite3_stmt *st, jobs_cb cb, void *arg,
 			return stop;
 	}
 	if (rc != SQLITE_DONE)
-		return db_err(js, err, "list");
+		return db_fail(&js->dx, err, "list");
 	return 0;
 }
 
@@ -1237,13 +1222,13 @@ jobs_foreach(struct jobs *js, const struct job_filter *f, jobs_cb cb,
 	    " AND (?5 IS NULL OR engine = ?5) AND (?6 = 0 OR cancel_requested)"
 	    " ORDER BY id %s LIMIT ?7", f->newest_first ? "DESC" : "ASC");
 	if (sqlite3_prepare_v2(js->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_err(js, err, "list");
-	bind_text(st, 1, f->state >= 0 ?
+		return db_fail(&js->dx, err, "list");
+	db_bind_text(st, 1, f->state >= 0 ?
 	    job_state_name((enum job_state)f->state) : NULL);
-	bind_text(st, 2, f->project ? project : NULL);
-	bind_text(st, 3, f->version ? version : NULL);
-	bind_text(st, 4, f->target);
-	bind_text(st, 5, f->engine);
+	db_bind_text(st, 2, f->project ? project : NULL);
+	db_bind_text(st, 3, f->version ? version : NULL);
+	db_bind_text(st, 4, f->target);
+	db_bind_text(st, 5, f->engine);
 	sqlite3_bind_int(st, 6, f->cancel_requested ? 1 : 0);
 	sqlite3_bind_int64(st, 7, f->limit ? (int64_t)f->limit : -1);
 	rc = run_select(js, st, cb, arg, err);
@@ -1290,7 +1275,7 @@ jobs_counts(struct jobs *js, struct jobs_count **out, size_t *n,
 	done(st);
 	if (rc != SQLITE_DONE) {
 		free(v);
-		return db_err(js, err, "counts");
+		return db_fail(&js->dx, err, "counts");
 	}
 	*out = v;
 	*n = cnt;
@@ -1332,8 +1317,8 @@ jobs_release_blocked(struct jobs *js, const char *project,
 		version_free(v);
 		return -1;
 	}
-	bind_text(st, 1, project);
-	bind_text(st, 2, target);
+	db_bind_text(st, 1, project);
+	db_bind_text(st, 2, target);
 	while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (same_version(st, 1, v)) {
 			if (id != NULL)
@@ -1343,6 +1328,6 @@ jobs_release_blocked(struct jobs *js, const char *project,
 	done(st);
 	version_free(v);
 	if (!found && rc != SQLITE_DONE)
-		return db_err(js, err, "release lookup");
+		return db_fail(&js->dx, err, "release lookup");
 	return found;
 }

@@ -12,4 +12,5 @@ limits_default(struct limits *l)
 	l->max_metadata_size = 16ULL * 1024 * 1024;
 	l->max_elf_size = 512ULL * 1024 * 1024;
 	l->threads = 0;					/* automatic */
+	l->whole_member_max = 32ULL * 1024 * 1024;
 }

@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "policy.h"
+#include "strv.h"
 #include "util.h"
 
 extern const unsigned char ww_data_manylinux_policy[];
@@ -421,59 +422,13 @@ policy_db_free(struct policy_db *db)
 
 /* ---- evaluation helpers ---- */
 
-struct svec {
-	char	**v;
-	size_t	  n, alloc;
-};
-
+/* A formatted message, once: the same finding in several files is one. */
 static int
-svec_add(struct svec *s, const char *str)
-{
-	char **nv, *c;
-	size_t na;
-
-	if (s->n + 2 > s->alloc) {
-		na = s->alloc ? s->alloc * 2 : 8;
-		if ((nv = realloc(s->v, na * sizeof(*nv))) == NULL)
-			return -1;
-		s->v = nv;
-		s->alloc = na;
-	}
-	if ((c = strdup(str)) == NULL)
-		return -1;
-	s->v[s->n++] = c;
-	s->v[s->n] = NULL;
-	return 0;
-}
-
-static int
-svec_has(const struct svec *s, const char *str)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], str) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-svec_free(struct svec *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-static int
-svec_printf(struct svec *s, const char *fmt, ...)
+add_msg(struct strv *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
-svec_printf(struct svec *s, const char *fmt, ...)
+add_msg(struct strv *s, const char *fmt, ...)
 {
 	char msg[MSG_MAX];
 	va_list ap;
@@ -481,17 +436,7 @@ svec_printf(struct svec *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (svec_has(s, msg))
-		return 0;
-	return svec_add(s, msg);
-}
-
-static const char *
-base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s != NULL ? s + 1 : p;
+	return strv_addu(s, msg);
 }
 
 /* The dynamic loader is provided by the system with the libc. */
@@ -705,7 +650,7 @@ cmp_strp(const void *a, const void *b)
 /* A blacklisted symbol hit: which policies it rules out is per policy. */
 static int
 blacklist_hit(const struct pol *p, struct elf_report *const *elfs,
-    size_t nelfs, const struct svec *internal, const char **sym,
+    size_t nelfs, const struct strv *internal, const char **sym,
     const char **lib, const char **from)
 {
 	size_t e, i, k;
@@ -717,7 +662,7 @@ blacklist_hit(const struct pol *p, struct elf_report *const *elfs,
 	for (e = 0; e < nelfs; e++) {
 		r = elfs[e];
 		for (i = 0; i < r->nneeded; i++) {
-			if (svec_has(internal, r->needed[i]))
+			if (strv_has(internal, r->needed[i]))
 				continue;
 			bl = json_object_get(p->blacklist, r->needed[i]);
 			if (bl == NULL)
@@ -798,8 +743,8 @@ policy_evaluate_target(const struct policy_db *db,
     enum policy_libc target, int musl_minor, struct policy_result *out,
     struct wwerr *err)
 {
-	struct svec viol = { 0 }, limits = { 0 }, ext = { 0 };
-	struct svec internal = { 0 };
+	struct strv viol = { 0 }, limits = { 0 }, ext = { 0 };
+	struct strv internal = { 0 };
 	struct reqs libs = { 0 }, vers = { 0 };
 	const struct elf_report *glibc_elf = NULL, *musl_elf = NULL, *r;
 	const struct polset *set;
@@ -823,12 +768,12 @@ policy_evaluate_target(const struct policy_db *db,
 	/* Libraries the wheel brings itself satisfy DT_NEEDED. */
 	for (e = 0; e < nelfs; e++) {
 		r = elfs[e];
-		if (r->soname != NULL && !svec_has(&internal, r->soname) &&
-		    svec_add(&internal, r->soname) != 0)
+		if (r->soname != NULL && !strv_has(&internal, r->soname) &&
+		    strv_add(&internal, r->soname) != 0)
 			goto nomem;
-		if (r->path != NULL && !svec_has(&internal,
-		    base_name(r->path)) &&
-		    svec_add(&internal, base_name(r->path)) != 0)
+		if (r->path != NULL && !strv_has(&internal,
+		    util_base_name(r->path)) &&
+		    strv_add(&internal, util_base_name(r->path)) != 0)
 			goto nomem;
 	}
 
@@ -839,22 +784,22 @@ policy_evaluate_target(const struct policy_db *db,
 			glibc_elf = r;
 		if (r->libc == ELF_LIBC_MUSL && musl_elf == NULL)
 			musl_elf = r;
-		if (r->mixed_libc && svec_printf(&viol,
+		if (r->mixed_libc && add_msg(&viol,
 		    "%s mixes glibc and musl (needs both libcs)", r->path) != 0)
 			goto nomem;
 	}
 	if (glibc_elf != NULL && musl_elf != NULL &&
-	    svec_printf(&viol, "mixes glibc and musl (%s needs glibc, %s "
+	    add_msg(&viol, "mixes glibc and musl (%s needs glibc, %s "
 	    "needs musl)", glibc_elf->path, musl_elf->path) != 0)
 		goto nomem;
 	out->libc = glibc_elf != NULL ? POLICY_LIBC_GLIBC :
 	    musl_elf != NULL ? POLICY_LIBC_MUSL : POLICY_LIBC_NONE;
 	if (target == POLICY_LIBC_MUSL && glibc_elf != NULL &&
-	    svec_printf(&viol, "needs glibc (%s), but the target is "
+	    add_msg(&viol, "needs glibc (%s), but the target is "
 	    "musllinux", glibc_elf->path) != 0)
 		goto nomem;
 	if (target == POLICY_LIBC_GLIBC && musl_elf != NULL &&
-	    svec_printf(&viol, "needs musl (%s), but the target is "
+	    add_msg(&viol, "needs musl (%s), but the target is "
 	    "manylinux", musl_elf->path) != 0)
 		goto nomem;
 	if (target == POLICY_LIBC_MUSL)
@@ -873,7 +818,7 @@ policy_evaluate_target(const struct policy_db *db,
 	for (e = 0; e < nelfs; e++) {
 		r = elfs[e];
 		if (r->type != ET_REL && strcmp(r->arch, arch) != 0 &&
-		    svec_printf(&viol,
+		    add_msg(&viol,
 		    "%s: machine %s does not match target %s", r->path,
 		    r->arch, arch) != 0)
 			goto nomem;
@@ -888,7 +833,7 @@ policy_evaluate_target(const struct policy_db *db,
 			}
 			if (r->nstatic_libc_syms > 4)
 				util_strlcat(names, ", ...", sizeof(names));
-			if (svec_printf(&viol, "%s statically links libc "
+			if (add_msg(&viol, "%s statically links libc "
 			    "(defines %s)", r->path, names) != 0)
 				goto nomem;
 		}
@@ -910,7 +855,7 @@ policy_evaluate_target(const struct policy_db *db,
 			if (json_object_get(set->p[i].symvers, arch) != NULL)
 				cand[ncand++] = &set->p[i];
 	}
-	if (ncand == 0 && svec_printf(&viol, "no %s policy covers arch %s",
+	if (ncand == 0 && add_msg(&viol, "no %s policy covers arch %s",
 	    fam_name(fam), arch) != 0)
 		goto nomem;
 
@@ -923,7 +868,7 @@ policy_evaluate_target(const struct policy_db *db,
 			continue;
 		for (i = 0; i < r->nneeded; i++) {
 			lib = r->needed[i];
-			if (svec_has(&internal, lib) || is_loader(lib) ||
+			if (strv_has(&internal, lib) || is_loader(lib) ||
 			    is_libpython(lib))
 				continue;
 			if (reqs_add(&libs, lib, r->path) != 0)
@@ -931,7 +876,7 @@ policy_evaluate_target(const struct policy_db *db,
 		}
 		for (i = 0; i < r->nsymvers; i++) {
 			lib = r->symvers[i].lib;
-			if (svec_has(&internal, lib) || is_loader(lib))
+			if (strv_has(&internal, lib) || is_loader(lib))
 				continue;
 			if (reqs_add(&vers, r->symvers[i].version, r->path) !=
 			    0)
@@ -947,10 +892,10 @@ policy_evaluate_target(const struct policy_db *db,
 		if (k < ncand || ncand == 0)
 			continue;
 		fmt_from(from, sizeof(from), &libs.v[i]);
-		if (svec_printf(&viol, "links %s, which no %s policy allows "
+		if (add_msg(&viol, "links %s, which no %s policy allows "
 		    "(needed by %s)", libs.v[i].name, fam_name(fam), from) !=
-		    0 || (!svec_has(&ext, libs.v[i].name) &&
-		    svec_add(&ext, libs.v[i].name) != 0))
+		    0 || (!strv_has(&ext, libs.v[i].name) &&
+		    strv_add(&ext, libs.v[i].name) != 0))
 			goto nomem;
 	}
 	nonlib_viol = viol.n - ext.n;
@@ -967,11 +912,11 @@ policy_evaluate_target(const struct policy_db *db,
 		fmt_from(from, sizeof(from), &vers.v[i]);
 		if (version_newer_than_all(cand[ncand - 1], arch,
 		    vers.v[i].name)) {
-			if (svec_printf(&viol, "needs %s (from %s), newer than "
+			if (add_msg(&viol, "needs %s (from %s), newer than "
 			    "any %s policy for %s", vers.v[i].name, from,
 			    fam_name(fam), arch) != 0)
 				goto nomem;
-		} else if (svec_printf(&viol, "needs %s (from %s), which no "
+		} else if (add_msg(&viol, "needs %s (from %s), which no "
 		    "%s policy for %s allows", vers.v[i].name, from,
 		    fam_name(fam), arch) != 0)
 			goto nomem;
@@ -979,7 +924,7 @@ policy_evaluate_target(const struct policy_db *db,
 	}
 	if (ncand > 0 && blacklist_hit(cand[ncand - 1], elfs, nelfs,
 	    &internal, &sym, &lib, &bfrom)) {
-		if (svec_printf(&viol, "uses %s from %s (in %s), which no %s "
+		if (add_msg(&viol, "uses %s from %s (in %s), which no %s "
 		    "policy allows", sym, lib, bfrom, fam_name(fam)) != 0)
 			goto nomem;
 		nonlib_viol++;
@@ -1015,18 +960,18 @@ policy_evaluate_target(const struct policy_db *db,
 			prev = cand[k];
 		for (i = 0; i < libs.n; i++)
 			if (!whitelisted(prev, fam, arch, libs.v[i].name) &&
-			    svec_printf(&limits, "%s links %s, which %s_%s "
+			    add_msg(&limits, "%s links %s, which %s_%s "
 			    "does not allow", libs.v[i].from, libs.v[i].name,
 			    prev->name, arch) != 0)
 				goto nomem;
 		for (i = 0; i < vers.n; i++)
 			if (!version_allowed(prev, arch, vers.v[i].name,
-			    &known) && svec_printf(&limits, "%s needs %s, "
+			    &known) && add_msg(&limits, "%s needs %s, "
 			    "which %s_%s lacks", vers.v[i].from,
 			    vers.v[i].name, prev->name, arch) != 0)
 				goto nomem;
 		if (blacklist_hit(prev, elfs, nelfs, &internal, &sym, &lib,
-		    &bfrom) && svec_printf(&limits, "%s uses %s from %s, "
+		    &bfrom) && add_msg(&limits, "%s uses %s from %s, "
 		    "which %s_%s does not allow", bfrom, sym, lib, prev->name,
 		    arch) != 0)
 			goto nomem;
@@ -1060,7 +1005,7 @@ policy_evaluate_target(const struct policy_db *db,
 			    "%s_%s", best_rep->name, arch);
 	}
 	if (out->tag[0] == '\0' && viol.n == 0 &&
-	    svec_printf(&viol, "no %s policy for %s allows this content",
+	    add_msg(&viol, "no %s policy for %s allows this content",
 	    fam_name(fam), arch) != 0)
 		goto nomem;
 
@@ -1073,16 +1018,16 @@ policy_evaluate_target(const struct policy_db *db,
 	free(cand);
 	free(libs.v);
 	free(vers.v);
-	svec_free(&internal);
+	strv_free(&internal);
 	return 0;
 nomem:
 	free(cand);
 	free(libs.v);
 	free(vers.v);
-	svec_free(&internal);
-	svec_free(&viol);
-	svec_free(&limits);
-	svec_free(&ext);
+	strv_free(&internal);
+	strv_free(&viol);
+	strv_free(&limits);
+	strv_free(&ext);
 	memset(out, 0, sizeof(*out));
 	return nomem(err);
 }

@@ -309,6 +309,29 @@ is_remote(const char *p)
 	    strncmp(p, "http:", 5) == 0 || strncmp(p, "https:", 6) == 0;
 }
 
+/*
+ * Say where the failing file was included from. Deep paths must not cut
+ * that off: when both do not fit, the middle of the message gives way.
+ */
+static void
+rf_included_from(struct wwerr *err, const char *file, unsigned line)
+{
+	char suffix[sizeof(err->msg)], msg[sizeof(err->msg)];
+	size_t n, keep;
+
+	snprintf(suffix, sizeof(suffix), " (included from %s:%u)", file, line);
+	n = strlen(err->msg);
+	if (n + strlen(suffix) < sizeof(msg))
+		snprintf(msg, sizeof(msg), "%s%s", err->msg, suffix);
+	else {
+		keep = sizeof(msg) - 1 > strlen(suffix) + 3 ?
+		    sizeof(msg) - 1 - strlen(suffix) - 3 : 0;
+		snprintf(msg, sizeof(msg), "%.*s...%s", (int)keep, err->msg,
+		    suffix);
+	}
+	memcpy(err->msg, msg, sizeof(msg));
+}
+
 /* -r/-c: read the file relative to the including one and parse it. */
 static int
 rf_include(struct rf_ctx *c, const char *file, unsigned line,
@@ -377,17 +400,9 @@ rf_include(struct rf_ctx *c, const char *file, unsigned line,
 	}
 	c->stack[c->depth].real = real;
 	real = NULL;
-	if ((r = rf_parse_data(c, path, data, len, constraint)) == -1) {
-		char msg[sizeof(c->err->msg)];
-
-		/* Say where the failing file was included from. */
-		if (c->err != NULL && strstr(c->err->msg, "(included from ") ==
-		    NULL) {
-			snprintf(msg, sizeof(msg), "%s (included from %s:%u)",
-			    c->err->msg, file, line);
-			memcpy(c->err->msg, msg, sizeof(msg));
-		}
-	}
+	if ((r = rf_parse_data(c, path, data, len, constraint)) == -1 &&
+	    c->err != NULL && strstr(c->err->msg, "(included from ") == NULL)
+		rf_included_from(c->err, file, line);
 	free(c->stack[c->depth].real);
 	c->stack[c->depth].real = NULL;
 out:

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "specifier.h"
+#include "util.h"
 
 enum spec_op { OP_COMPAT, OP_EQ, OP_NE, OP_LE, OP_GE, OP_LT, OP_GT, OP_ARB };
 
@@ -71,25 +72,6 @@ all_digits(const char *p, size_t len)
 		if (!is_digit(p[i]))
 			return 0;
 	return 1;
-}
-
-/* Quote untrusted input for an error message: printable ASCII, bounded. */
-static void
-quote(const char *s, size_t len, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 8 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-	}
-	if (i < len && o + 4 < outlen)
-		o += (size_t)snprintf(out + o, outlen - o, "...");
-	out[o] = '\0';
 }
 
 /* ^([0-9]+)((?:a|b|c|rc)[0-9]+)$, case-sensitive: where it splits. */
@@ -374,7 +356,7 @@ spec_parse(const char *s, size_t len, struct spec *sp, struct wwerr *err)
 	size_t i, n, tlen;
 
 	memset(sp, 0, sizeof(*sp));
-	quote(s, len, q, sizeof(q));
+	util_quote(s, len, q, sizeof(q));
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		n = strlen(ops[i].t);
 		if (len >= n && memcmp(s, ops[i].t, n) == 0)
@@ -390,7 +372,7 @@ spec_parse(const char *s, size_t len, struct spec *sp, struct wwerr *err)
 	tlen = (size_t)(e - p);
 	if ((sp->text = strndup(p, tlen)) == NULL)
 		return wwerr_set(err, SPEC_ESYNTAX, "specifier: out of memory");
-	quote(p, tlen, vq, sizeof(vq));
+	util_quote(p, tlen, vq, sizeof(vq));
 
 	if (sp->op == OP_ARB) {
 		/* [^\s;)]*: anything but whitespace, ';' and ')'. */
@@ -526,7 +508,7 @@ specset_parse(const char *s, struct specset **out, struct wwerr *err)
 	if (s == NULL)
 		return wwerr_set(err, SPEC_ESYNTAX, "specifier set: missing");
 	if ((len = strnlen(s, SPECSET_MAX_LEN + 1)) > SPECSET_MAX_LEN) {
-		quote(s, 40, q, sizeof(q));
+		util_quote(s, 40, q, sizeof(q));
 		return wwerr_set(err, SPEC_ETOOLONG, "invalid specifier set "
 		    "'%s': longer than %d bytes", q, SPECSET_MAX_LEN);
 	}
@@ -554,7 +536,7 @@ specset_parse(const char *s, struct specset **out, struct wwerr *err)
 		if (z == a)
 			continue;
 		if (ss->n == SPECSET_MAX_SPECS) {
-			quote(s, len, q, sizeof(q));
+			util_quote(s, len, q, sizeof(q));
 			wwerr_set(err, SPEC_ETOOLONG, "invalid specifier set "
 			    "'%s': more than %d specifiers", q,
 			    SPECSET_MAX_SPECS);

@@ -141,32 +141,6 @@ store_path(const struct store *s, const char *filename, char *out,
 	return 0;
 }
 
-static int
-has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Hash an existing stored file. 0 absent, 1 present (hex filled in),
  * -1 error. Does not follow symlinks: the store holds regular files only.
@@ -254,7 +228,7 @@ copy_to_tmp(struct store *s, int sfd, const char *src, char *tmp,
 		if (r == 0)
 			break;
 		sha256_update(&h, buf, (size_t)r);
-		if (write_all(fd, buf, (size_t)r) == -1) {
+		if (util_write_all(fd, buf, (size_t)r) == -1) {
 			wwerr_set(err, STORE_E_IO, "store: writing %s: %s", tmp,
 			    strerror(errno));
 			goto fail;
@@ -363,7 +337,7 @@ put_bytes(struct store *s, const char *name, const void *data, size_t len,
 	if ((fd = store_mktemp(s, "meta", tmp, sizeof(tmp))) == -1)
 		return wwerr_set(err, STORE_E_IO, "store: temp file in %s: %s",
 		    s->tmpdir, strerror(errno));
-	if (write_all(fd, data, len) == -1 || seal(fd) == -1) {
+	if (util_write_all(fd, data, len) == -1 || seal(fd) == -1) {
 		wwerr_set(err, STORE_E_IO, "store: writing %s: %s", tmp,
 		    strerror(errno));
 		close(fd);
@@ -392,7 +366,7 @@ store_put(struct store *s, const char *src, const char *filename,
 	struct stat st;
 	int sfd = -1, rc, created = 0;
 
-	if (!store_name_ok(filename) || has_suffix(filename, METADATA_SUFFIX) ||
+	if (!store_name_ok(filename) || util_has_suffix(filename, strlen(filename), METADATA_SUFFIX) ||
 	    (metadata != NULL && strlen(filename) + strlen(METADATA_SUFFIX) >
 	    255))
 		return wwerr_set(err, STORE_E_NAME, "store: \"%s\" is not a safe "
@@ -404,7 +378,8 @@ store_put(struct store *s, const char *src, const char *filename,
 	if (store_path(s, filename, dst, sizeof(dst)) == -1)
 		return wwerr_set(err, STORE_E_NAME, "store: \"%s\": path too "
 		    "long", filename);
-	if ((sfd = open(src, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO must fail the check below, not hang us. */
+	if ((sfd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return wwerr_set(err, STORE_E_IO, "store: %s: %s", src,
 		    strerror(errno));
 	if (fstat(sfd, &st) == -1 || !S_ISREG(st.st_mode)) {

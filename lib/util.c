@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
 int
@@ -142,11 +144,85 @@ util_fsync_dir(const char *path)
 }
 
 int
+util_open_beneath(const char *root, const char *rel, int flags)
+{
+	char buf[PATH_MAX], *comp, *next;
+	struct stat st;
+	int dfd, nfd, saved;
+
+	if (util_strlcpy(buf, rel, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	for (comp = buf; *comp == '/'; comp++)
+		;
+	for (;;) {
+		if ((next = strchr(comp, '/')) == NULL)
+			break;
+		*next++ = '\0';
+		while (*next == '/')
+			next++;
+		if (*next == '\0')
+			break;		/* "dir/": open dir itself last */
+		if (strcmp(comp, "..") == 0)
+			goto einval;
+		if (*comp != '\0' && strcmp(comp, ".") != 0) {
+			nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (nfd == -1) {
+				/* O_DIRECTORY makes Linux say ENOTDIR for a
+				 * symlink: say what it is. */
+				if (errno == ENOTDIR && fstatat(dfd, comp, &st,
+				    AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISLNK(st.st_mode))
+					errno = ELOOP;
+				goto fail;
+			}
+			close(dfd);
+			dfd = nfd;
+		}
+		comp = next;
+	}
+	if (*comp == '\0' || strcmp(comp, "..") == 0)
+		goto einval;
+	nfd = openat(dfd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (nfd == -1)
+		goto fail;
+	close(dfd);
+	return nfd;
+einval:
+	errno = EINVAL;
+fail:
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return -1;
+}
+
+int
+util_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
 util_write_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX];
-	const char *p = data;
-	ssize_t w;
 	int fd, saved;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
@@ -156,16 +232,8 @@ util_write_atomic(const char *path, const void *data, size_t len)
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		return -1;
-	while (len > 0) {
-		if ((w = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fchmod(fd, 0644) == -1 || fsync(fd) == -1)
+	if (util_write_all(fd, data, len) == -1 || fchmod(fd, 0644) == -1 ||
+	    fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -223,6 +291,102 @@ fail:
 	free(data);
 	close(fd);
 	return -1;
+}
+
+void
+util_quote(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 8 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	}
+	if (i < len && o + 4 < outlen)
+		o += (size_t)snprintf(out + o, outlen - o, "...");
+	out[o] = '\0';
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+utf8_seq(const unsigned char *p)
+{
+	uint32_t c;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, c = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, c = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	return n;
+}
+
+size_t
+util_utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n, bad = 0;
+
+	while (*p != '\0') {
+		if ((n = utf8_seq(p)) == 0) {
+			*p++ = '?';
+			bad++;
+		} else
+			p += n;
+	}
+	return bad;
+}
+
+json_t *
+util_json_text(const char *s)
+{
+	json_t *j;
+	char *c;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	if ((c = strdup(s)) == NULL)
+		return NULL;
+	util_utf8_scrub(c);
+	j = json_string(c);
+	free(c);
+	return j;
+}
+
+int
+util_has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+const char *
+util_base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
 }
 
 int

@@ -1,12 +1,16 @@
 /*
  * verify.c: streaming verification of wheels and sdists with libarchive;
- * see verify.h. One pass over the file: libarchive reads it through
- * archive_io's source (which hashes the whole file as it goes), every
- * member is checked (path, type, layout, limits) and hashed while it
- * streams, and what needs the whole archive (RECORD against the members,
+ * see verify.h. Sdists (tar.gz) take one pass: libarchive reads the file
+ * through archive_io's source (which hashes the whole file as it goes),
+ * every member is checked (path, type, layout, limits) and read while it
+ * streams. Zips take a header pass through libarchive and then a data
+ * pass that reads the file once more, in order, hashing it whole and
+ * decoding and hashing each member (see "the data pass" below: small
+ * members are decoded whole by libdeflate, big ones stream through
+ * libarchive). What needs the whole archive (RECORD against the members,
  * the single .dist-info, WHEEL, METADATA) is checked at the end. Nothing
- * is written to disk; only metadata files and ELF objects (bounded by the
- * limits) are held in memory.
+ * is written to disk; only metadata files, ELF objects and members being
+ * decoded (bounded by the limits) are held in memory.
  *
  * Zips are read with libarchive's seekable reader, which walks the
  * central directory like pip's zipfile does, instead of the streaming
@@ -113,6 +117,7 @@ struct member {
 struct work {
 	size_t		 ent;
 	size_t		 mi;
+	int		 fast;		/* whole-buffer path (libdeflate) */
 };
 
 /* What a member is to the wheel layout. */
@@ -155,6 +160,16 @@ struct vctx {
 	uint64_t	 declared;	/* sum of central directory sizes */
 	_Atomic size_t	 stop_at;	/* lowest entry that failed */
 	unsigned	 nstarted;	/* workers running besides worker 0 */
+	/* The data pass's chunks, taken in order under order_mu. */
+	struct chunk	*chunks;
+	size_t		 nchunks, achunks;
+	uint64_t	 chunk_max;
+	pthread_mutex_t	 order_mu;
+	size_t		 next_chunk;
+	int		 order_stop;
+	struct sha256	 whole;		/* whole-file digest, in chunk order */
+	int		 whole_open;
+	struct aio_src	*data_src;	/* pread by the data pass */
 	pthread_mutex_t	 elf_mu;	/* libelf is not known thread-safe */
 	locale_t	 utf8;
 	int		 fd;		/* the source, for the data workers */
@@ -194,14 +209,6 @@ san(const char *s, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return out;
-}
-
-static int
-has_suffix(const char *s, size_t len, const char *suf)
-{
-	size_t n = strlen(suf);
-
-	return len >= n && memcmp(s + len - n, suf, n) == 0;
 }
 
 /*
@@ -391,7 +398,7 @@ wheel_layout(struct vctx *v, const char *path, int is_dir, enum mclass *mc,
 	*mc = MC_PACKAGE;
 	*cap = CAP_NONE;
 	rest = slash ? slash + 1 : NULL;
-	if (has_suffix(path, toplen, ".dist-info")) {
+	if (util_has_suffix(path, toplen, ".dist-info")) {
 		if (rest == NULL && !is_dir)
 			return wwerr_set(v->err, VERIFY_E_LAYOUT,
 			    "member \"%s\": a file named like a .dist-info "
@@ -426,7 +433,7 @@ wheel_layout(struct vctx *v, const char *path, int is_dir, enum mclass *mc,
 		}
 		return 0;
 	}
-	if (has_suffix(path, toplen, ".data")) {
+	if (util_has_suffix(path, toplen, ".data")) {
 		if (!names_dist(v, path, toplen - strlen(".data")))
 			return wwerr_set(v->err, VERIFY_E_LAYOUT,
 			    "member \"%s\": .data directory does not match "
@@ -469,7 +476,7 @@ wheel_layout(struct vctx *v, const char *path, int is_dir, enum mclass *mc,
 			const char *s3 = strchr(s2 + 1, '/');
 			size_t l3 = s3 ? (size_t)(s3 - s2 - 1) : strlen(s2 + 1);
 
-			if (has_suffix(s2 + 1, l3, ".dist-info"))
+			if (util_has_suffix(s2 + 1, l3, ".dist-info"))
 				return wwerr_set(v->err,
 				    VERIFY_E_DISTINFO_MULTIPLE,
 				    "member \"%s\": a .dist-info directory "
@@ -516,6 +523,38 @@ reserve(struct buf *b, uint64_t n)
 }
 
 /*
+ * Count n more bytes of a member (got so far, n included) against the
+ * size and ratio limits. err is the caller's (data workers run this in
+ * parallel; the total is shared).
+ */
+static int
+count_bytes(struct vctx *v, struct wwerr *err, const char *path,
+    uint64_t got, uint64_t n)
+{
+	char sp[256];
+	uint64_t total = atomic_fetch_add(&v->total, n) + n;
+
+	if (got > v->lim->max_member_size)
+		return wwerr_set(err, VERIFY_E_MEMBER_TOO_BIG,
+		    "member \"%s\": more than %llu bytes unpacked",
+		    san(path, sp, sizeof(sp)),
+		    (unsigned long long)v->lim->max_member_size);
+	if (total > v->lim->max_total_size)
+		return wwerr_set(err, VERIFY_E_MEMBER_TOO_BIG,
+		    "at member \"%s\": more than %llu bytes unpacked in total",
+		    san(path, sp, sizeof(sp)),
+		    (unsigned long long)v->lim->max_total_size);
+	if (ratio_exceeded(v, total))
+		return wwerr_set(err, VERIFY_E_RATIO,
+		    "at member \"%s\": %llu bytes unpacked from a %llu-byte "
+		    "file, over the %llu:1 compression ratio limit",
+		    san(path, sp, sizeof(sp)), (unsigned long long)total,
+		    (unsigned long long)v->file_size,
+		    (unsigned long long)v->lim->max_ratio);
+	return 0;
+}
+
+/*
  * Stream one regular member: hash it (wheels), count it against the
  * limits, and keep its bytes if cap says so (or if it turns out to be an
  * ELF object, for wheels). err is the caller's: data workers run this in
@@ -530,7 +569,7 @@ read_member(struct vctx *v, struct wwerr *err, struct archive *a,
 	const void *blk;
 	size_t n, headlen = 0, take;
 	la_int64_t off;
-	uint64_t got = 0, total;
+	uint64_t got = 0;
 	unsigned char head[4];
 	struct sha256 h;
 	int r, decided = *cap != CAP_NONE || !hash, rc = -1;
@@ -566,31 +605,8 @@ read_member(struct vctx *v, struct wwerr *err, struct archive *a,
 			got = (uint64_t)off;
 		}
 		got += n;
-		total = atomic_fetch_add(&v->total, n) + n;
-		if (got > v->lim->max_member_size) {
-			wwerr_set(err, VERIFY_E_MEMBER_TOO_BIG,
-			    "member \"%s\": more than %llu bytes unpacked",
-			    san(path, sp, sizeof(sp)),
-			    (unsigned long long)v->lim->max_member_size);
+		if (count_bytes(v, err, path, got, n) == -1)
 			goto done;
-		}
-		if (total > v->lim->max_total_size) {
-			wwerr_set(err, VERIFY_E_MEMBER_TOO_BIG,
-			    "at member \"%s\": more than %llu bytes unpacked "
-			    "in total", san(path, sp, sizeof(sp)),
-			    (unsigned long long)v->lim->max_total_size);
-			goto done;
-		}
-		if (ratio_exceeded(v, total)) {
-			wwerr_set(err, VERIFY_E_RATIO,
-			    "at member \"%s\": %llu bytes unpacked from a "
-			    "%llu-byte file, over the %llu:1 compression "
-			    "ratio limit", san(path, sp, sizeof(sp)),
-			    (unsigned long long)total,
-			    (unsigned long long)v->file_size,
-			    (unsigned long long)v->lim->max_ratio);
-			goto done;
-		}
 		if (hash)
 			sha256_update(&h, blk, n);
 		if (!decided) {
@@ -647,14 +663,37 @@ done:
 	return rc;
 }
 
+/* The ELF report of a member's bytes, kept in m. */
+static int
+inspect_elf(struct vctx *v, struct wwerr *err, const char *path,
+    const void *data, size_t len, struct member *m)
+{
+	struct wwerr e;
+	char sp[256];
+	int rc;
+
+	wwerr_clear(&e);
+	pthread_mutex_lock(&v->elf_mu);
+	rc = elf_inspect_mem(path, data, len, &m->elf, &e);
+	pthread_mutex_unlock(&v->elf_mu);
+	if (rc == -1) {
+		const char *why = e.msg;
+		size_t pl = strlen(path);
+
+		/* The ELF module names the path itself. */
+		if (strncmp(why, path, pl) == 0 && why[pl] == ':')
+			why += pl + (why[pl + 1] == ' ' ? 2 : 1);
+		return wwerr_set(err, VERIFY_E_ELF, "member \"%s\": %s",
+		    san(path, sp, sizeof(sp)), why);
+	}
+	return 0;
+}
+
 /* Keep what read_member captured: a metadata file, or an ELF report. */
 static int
 finish_member(struct vctx *v, struct wwerr *err, const char *path,
     enum capture cap, struct buf *keep, struct member *m)
 {
-	struct wwerr e;
-	char sp[256];
-	int rc;
 
 	switch (cap) {
 	case CAP_WHEEL:
@@ -674,21 +713,7 @@ finish_member(struct vctx *v, struct wwerr *err, const char *path,
 		v->have_record = 1;
 		break;
 	case CAP_ELF:
-		wwerr_clear(&e);
-		pthread_mutex_lock(&v->elf_mu);
-		rc = elf_inspect_mem(path, keep->ptr, keep->len, &m->elf, &e);
-		pthread_mutex_unlock(&v->elf_mu);
-		if (rc == -1) {
-			const char *why = e.msg;
-			size_t pl = strlen(path);
-
-			/* The ELF module names the path itself. */
-			if (strncmp(why, path, pl) == 0 && why[pl] == ':')
-				why += pl + (why[pl + 1] == ' ' ? 2 : 1);
-			return wwerr_set(err, VERIFY_E_ELF, "member \"%s\": %s",
-			    san(path, sp, sizeof(sp)), why);
-		}
-		return 0;
+		return inspect_elf(v, err, path, keep->ptr, keep->len, m);
 	case CAP_NONE:
 		return 0;
 	}
@@ -989,27 +1014,52 @@ fail:
 
 /*
  * Zips are verified in two passes. The header pass (walk) checks every
- * member's name, type and place in the layout in archive order, reading
- * only headers: libarchive's seekable reader skips data with a seek. The
- * data pass then inflates, hashes and counts the regular members, split
- * over up to four workers (each with its own libarchive reader over the
- * same file, members assigned by size) while another thread hashes the
- * whole file. Inflating is what costs (perf on the 110 MB bench wheel:
- * zlib ~60% of the CPU, SHA-256 ~25%, libarchive and us ~3%) and members
- * are independent, so idle cores cut the wall time; the CPU time stays
- * ~0.93 s. Measured on a busy 2-core machine: 0.84-0.88 s wall with two
- * workers against 0.97-1.13 s with one (bench/verify_bench.sh prints
- * wall and CPU).
+ * member's name, type and place in the layout in archive order, through
+ * libarchive, reading only headers: its seekable reader skips data with a
+ * seek. The data pass then reads the file once, front to back, in chunks
+ * of about CHUNK bytes cut at member boundaries: each chunk is read and
+ * added to the whole-file SHA-256 in file order (under order_mu, so the
+ * digest is of the bytes in order, read once), and then, outside the
+ * lock, the members inside it are decoded, hashed and counted. Up to four
+ * workers take chunks in turn, so on idle cores they decode in parallel
+ * while reading and the whole-file hash stay sequential.
+ *
+ * Why two decoders. libarchive is the archive library: it walks the
+ * headers, and it decodes every member the fast path does not take (other
+ * methods, members over limits.whole_member_max, tar.gz sdists), through
+ * zlib, streaming. But zlib's inflate (and its CRC-32) was ~65% of our CPU
+ * on the 110 MB bench wheel, and libdeflate inflates 2-3x faster, only as
+ * a whole-buffer call. Since we parse the central directory and the local
+ * headers ourselves anyway (archive_io.c), a member that fits is decoded
+ * in one call from the chunk into a buffer of exactly its declared size
+ * (libdeflate stops at the end of the buffer, so a size that lies cannot
+ * grow memory, and a short or long result is an error), its CRC-32 is
+ * checked (libdeflate_crc32) and its SHA-256 taken from that buffer.
+ * Memory per worker: a chunk (CHUNK, or one member's span) plus one
+ * member's unpacked size, both at most whole_member_max plus headers.
+ *
  * Small archives stay on one thread. The error reported is the one of the
  * lowest entry, as a sequential pass would report, except for the total
  * size and ratio limits, which depend on the order the workers progress.
  */
+#define CHUNK		(4ULL * 1024 * 1024)
+/* Local header, name and extra field, at most. */
+#define LOCAL_MAX	(30ULL + 65535 + 65535)
+
+struct chunk {
+	uint64_t	 off, len;
+	size_t		 w0, w1;	/* work items [w0, w1) start inside */
+};
+
 struct worker {
 	struct vctx	*v;
 	unsigned	 k;
 	pthread_t	 tid;
 	size_t		 err_ent;	/* SIZE_MAX: none */
 	struct wwerr	 err;
+	struct zip_inflater *z;
+	unsigned char	*cbuf;		/* chunk bytes (fd sources) */
+	size_t		 cbuf_alloc;
 };
 
 static int
@@ -1027,8 +1077,100 @@ work_add(struct vctx *v, size_t ent, size_t mi)
 	}
 	v->work[v->nwork].ent = ent;
 	v->work[v->nwork].mi = mi;
+	v->work[v->nwork].fast = 0;
 	v->nwork++;
 	return 0;
+}
+
+/* Where entry ent's bytes end: the next entry or the directory. */
+static uint64_t
+entry_end(const struct vctx *v, size_t ent)
+{
+	return ent + 1 < v->cd->n ? v->cd->e[ent + 1].local_off :
+	    v->cd->cd_off;
+}
+
+static int
+chunk_add(struct vctx *v, uint64_t off, uint64_t end, size_t w0, size_t w1)
+{
+	struct chunk *nc;
+
+	if (v->nchunks == v->achunks) {
+		v->achunks = v->achunks ? v->achunks * 2 : 64;
+		if ((nc = reallocarray(v->chunks, v->achunks,
+		    sizeof(*nc))) == NULL)
+			return wwerr_set(v->err, VERIFY_E_NOMEM,
+			    "out of memory");
+		v->chunks = nc;
+	}
+	nc = &v->chunks[v->nchunks++];
+	nc->off = off;
+	nc->len = end - off;
+	nc->w0 = w0;
+	nc->w1 = w1;
+	if (nc->len > v->chunk_max)
+		v->chunk_max = nc->len;
+	return 0;
+}
+
+/* Bytes [off, end) with no member to decode: hashed only. */
+static int
+chunk_plain(struct vctx *v, uint64_t off, uint64_t end, size_t w)
+{
+	while (off < end) {
+		uint64_t n = end - off > CHUNK ? CHUNK : end - off;
+
+		if (chunk_add(v, off, off + n, w, w) == -1)
+			return -1;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * Mark the members the fast path decodes and cut the file into chunks:
+ * every byte of the file is in exactly one chunk, in order; a fast
+ * member's local header and data are always inside one chunk, which
+ * is CHUNK long at most unless one member alone needs more.
+ */
+static int
+plan_chunks(struct vctx *v)
+{
+	uint64_t max = v->lim->whole_member_max, start = 0, a, b, end = 0;
+	size_t i, first = SIZE_MAX;
+
+	for (i = 0; i < v->nwork; i++) {
+		const struct zipcd_entry *ce = &v->cd->e[v->work[i].ent];
+
+		a = ce->local_off;
+		b = entry_end(v, v->work[i].ent);
+		if (max == 0 || (ce->method != 0 && ce->method != 8) ||
+		    ce->csize > max || ce->usize > max ||
+		    b - a > max + LOCAL_MAX)
+			continue;
+		v->work[i].fast = 1;
+		if (first != SIZE_MAX && b - start > CHUNK) {
+			/* Close the chunk [start, end) before this one. */
+			if (chunk_add(v, start, end, first, i) == -1 ||
+			    chunk_plain(v, end, a, i) == -1)
+				return -1;
+			start = a;
+			first = SIZE_MAX;
+		}
+		if (first == SIZE_MAX) {
+			if (chunk_plain(v, start, a, i) == -1)
+				return -1;
+			start = a;
+			first = i;
+		}
+		end = b;
+	}
+	if (first != SIZE_MAX) {
+		if (chunk_add(v, start, end, first, v->nwork) == -1)
+			return -1;
+		start = end;
+	}
+	return chunk_plain(v, start, v->file_size, v->nwork);
 }
 
 static int
@@ -1050,50 +1192,221 @@ worker_fail(struct worker *w, size_t ent)
 		;
 }
 
-static void *
-worker_run(void *arg)
+static int
+local_fail(struct wwerr *err, const char *path, int st, const char *msg)
 {
-	struct worker *w = arg;
+	char sp[256];
+
+	return wwerr_set(err, st == ZIPCD_ENCRYPTED ? VERIFY_E_ENCRYPTED :
+	    st == ZIPCD_IO ? VERIFY_E_IO : VERIFY_E_FORMAT,
+	    "member \"%s\": %s", san(path, sp, sizeof(sp)), msg);
+}
+
+/*
+ * The local header of a member libarchive will decode: the same checks
+ * as the fast path's, so both paths judge a file alike (libarchive itself
+ * follows the local header's method, where zipfile follows the central
+ * directory's).
+ */
+static int
+check_local(struct vctx *v, struct aio_src *src, struct wwerr *err,
+    const struct work *wk, const char *path)
+{
+	const struct zipcd_entry *ce = &v->cd->e[wk->ent];
+	unsigned char hdr[30 + 65535];
+	uint64_t span = entry_end(v, wk->ent) - ce->local_off;
+	size_t avail, doff;
+	char msg[160];
+	int st;
+
+	avail = 30 + ce->namelen;
+	if (avail > span)
+		avail = (size_t)span;
+	if (aio_pread(src, hdr, avail, ce->local_off) == -1) {
+		snprintf(msg, sizeof(msg), "read error: %s", strerror(errno));
+		return local_fail(err, path, ZIPCD_IO, msg);
+	}
+	if ((st = zip_local_data(ce, hdr, avail, span, &doff, msg,
+	    sizeof(msg))) != ZIPCD_OK)
+		return local_fail(err, path, st, msg);
+	return 0;
+}
+
+/* Decode, hash, count and capture one fast member; p is its chunk. */
+static int
+fast_member(struct worker *w, const struct work *wk, const struct chunk *c,
+    const unsigned char *p)
+{
+	struct vctx *v = w->v;
+	const struct zipcd_entry *ce = &v->cd->e[wk->ent];
+	struct member *m = &v->m[wk->mi];
+	const unsigned char *out;
+	enum capture cap = (enum capture)m->cap;
+	struct buf keep;
+	char sp[256], msg[160];
+	size_t doff, n;
+	uint64_t rel = ce->local_off - c->off, span;
+	int st;
+
+	span = entry_end(v, wk->ent) - ce->local_off;
+	st = zip_local_data(ce, p + rel, (size_t)span, span, &doff, msg,
+	    sizeof(msg));
+	if (st != ZIPCD_OK)
+		return local_fail(&w->err, m->path, st, msg);
+	st = zip_inflate(w->z, ce, p + rel + doff, &out, msg, sizeof(msg));
+	if (st != ZIPCD_OK)
+		return wwerr_set(&w->err, st == ZIPCD_NOMEM ? VERIFY_E_NOMEM :
+		    VERIFY_E_TRUNCATED, "member \"%s\": %s",
+		    san(m->path, sp, sizeof(sp)), msg);
+	n = (size_t)ce->usize;
+	if (count_bytes(v, &w->err, m->path, n, n) == -1)
+		return -1;
+	m->size = n;
+	if (v->r->kind != DIST_WHEEL)
+		;		/* sdists: no RECORD, no ELF inspection */
+	else if (hash_sha256_mem(out, n, m->digest) == -1)
+		return wwerr_set(&w->err, VERIFY_E_NOMEM, "hash failure");
+	else if (cap == CAP_NONE && elf_is_elf(out, n)) {
+		if (n > v->lim->max_elf_size)
+			return wwerr_set(&w->err, VERIFY_E_ELF,
+			    "member \"%s\": ELF object over %llu bytes, too "
+			    "big to inspect", san(m->path, sp, sizeof(sp)),
+			    (unsigned long long)v->lim->max_elf_size);
+		return inspect_elf(v, &w->err, m->path, out, n, m);
+	}
+	if (cap == CAP_NONE)
+		return 0;
+	buf_init(&keep, v->lim->max_metadata_size);
+	if (buf_add(&keep, out, n) == -1) {
+		buf_free(&keep);
+		if (errno == E2BIG)
+			return wwerr_set(&w->err, VERIFY_E_MEMBER_TOO_BIG,
+			    "member \"%s\": metadata file over %llu bytes",
+			    san(m->path, sp, sizeof(sp)),
+			    (unsigned long long)v->lim->max_metadata_size);
+		return wwerr_set(&w->err, VERIFY_E_NOMEM, "out of memory");
+	}
+	if (finish_member(v, &w->err, m->path, cap, &keep, m) == -1) {
+		buf_free(&keep);
+		return -1;
+	}
+	buf_free(&keep);
+	return 0;
+}
+
+/*
+ * Take chunks in file order until none is left: read one and add it to
+ * the whole-file hash (in order, under the lock), then decode its fast
+ * members.
+ */
+static void
+chunk_run(struct worker *w, struct aio_src *src)
+{
+	struct vctx *v = w->v;
+	const struct chunk *c;
+	const unsigned char *p;
+	unsigned char *nb;
+	size_t wi;
+
+	for (;;) {
+		pthread_mutex_lock(&v->order_mu);
+		if (v->next_chunk >= v->nchunks || v->order_stop ||
+		    atomic_load(&v->stop_at) != SIZE_MAX) {
+			v->order_stop = 1;
+			pthread_mutex_unlock(&v->order_mu);
+			return;
+		}
+		c = &v->chunks[v->next_chunk++];
+		if (v->mem != NULL) {
+			p = (const unsigned char *)v->mem + c->off;
+		} else {
+			if (c->len > w->cbuf_alloc) {
+				if ((nb = realloc(w->cbuf, (size_t)c->len)) ==
+				    NULL) {
+					v->order_stop = 1;
+					pthread_mutex_unlock(&v->order_mu);
+					wwerr_set(&w->err, VERIFY_E_NOMEM,
+					    "out of memory");
+					worker_fail(w, 0);
+					return;
+				}
+				w->cbuf = nb;
+				w->cbuf_alloc = (size_t)c->len;
+			}
+			if (aio_pread(src, w->cbuf, (size_t)c->len,
+			    c->off) == -1) {
+				v->order_stop = 1;
+				pthread_mutex_unlock(&v->order_mu);
+				wwerr_set(&w->err, VERIFY_E_IO,
+				    "read error at offset %llu: %s",
+				    (unsigned long long)c->off,
+				    strerror(errno));
+				worker_fail(w, 0);
+				return;
+			}
+			p = w->cbuf;
+		}
+		sha256_update(&v->whole, p, (size_t)c->len);
+		pthread_mutex_unlock(&v->order_mu);
+		for (wi = c->w0; wi < c->w1; wi++) {
+			const struct work *wk = &v->work[wi];
+
+			if (!wk->fast)
+				continue;
+			if (wk->ent >= atomic_load(&v->stop_at))
+				return;
+			if (fast_member(w, wk, c, p) == -1) {
+				worker_fail(w, wk->ent);
+				return;
+			}
+		}
+	}
+}
+
+/* The members the fast path does not take, through libarchive. */
+static void
+slow_run(struct worker *w)
+{
 	struct vctx *v = w->v;
 	struct aio_src *src = NULL;
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	struct buf keep;
-	locale_t old = (locale_t)0;
-	size_t ent = 0, wi = 0;
+	size_t ent = 0, wi;
 	int r, hash = v->r->kind == DIST_WHEEL;
 
 	buf_init(&keep, 0);
-	if (v->utf8 != (locale_t)0)
-		old = uselocale(v->utf8);
-	if (open_source(v, &src) == -1 || (a = archive_read_new()) == NULL) {
-		wwerr_set(&w->err, VERIFY_E_NOMEM, "out of memory");
-		worker_fail(w, 0);
-		goto done;
-	}
-	aio_set_tracking(src, 0);
-	archive_read_support_format_zip_seekable(a);
-	if (aio_archive_open(src, a, 0) == -1) {
-		wwerr_set(&w->err, VERIFY_E_FORMAT, "%s",
-		    archive_error_string(a) ? archive_error_string(a) :
-		    "not a readable archive");
-		worker_fail(w, 0);
-		goto done;
-	}
-	while (wi < v->nwork) {
+	for (wi = 0; wi < v->nwork; wi++) {
 		const struct work *wk = &v->work[wi];
 		struct member *m = &v->m[wk->mi];
 		enum capture cap;
 
 		if (wk->ent >= atomic_load(&v->stop_at))
 			break;
-		/* Skip to the next entry of ours (data is skipped too).
-		 * Worker 0 also takes those of workers that did not start. */
-		if (m->owner != w->k &&
-		    !(w->k == 0 && m->owner > v->nstarted)) {
-			wi++;
+		/* Worker 0 also takes those of workers that did not start. */
+		if (wk->fast || (m->owner != w->k &&
+		    !(w->k == 0 && m->owner > v->nstarted)))
 			continue;
+		if (a == NULL) {
+			if (open_source(v, &src) == -1 ||
+			    (a = archive_read_new()) == NULL) {
+				wwerr_set(&w->err, VERIFY_E_NOMEM,
+				    "out of memory");
+				worker_fail(w, wk->ent);
+				goto done;
+			}
+			aio_set_tracking(src, 0);
+			archive_read_support_format_zip_seekable(a);
+			if (aio_archive_open(src, a, 0) == -1) {
+				wwerr_set(&w->err, VERIFY_E_FORMAT, "%s",
+				    archive_error_string(a) ?
+				    archive_error_string(a) :
+				    "not a readable archive");
+				worker_fail(w, wk->ent);
+				goto done;
+			}
 		}
+		/* Skip to the entry (data is skipped too). */
 		while (ent <= wk->ent) {
 			r = archive_read_next_header(a, &e);
 			if (r != ARCHIVE_OK) {
@@ -1110,47 +1423,48 @@ worker_run(void *arg)
 		cap = (enum capture)m->cap;
 		keep.max = cap != CAP_NONE ? v->lim->max_metadata_size :
 		    v->lim->max_elf_size;
-		if (read_member(v, &w->err, a, m->path, hash, &cap, &keep,
+		if (check_local(v, src, &w->err, wk, m->path) == -1 ||
+		    read_member(v, &w->err, a, m->path, hash, &cap, &keep,
 		    m) == -1 ||
 		    finish_member(v, &w->err, m->path, cap, &keep, m) == -1) {
 			worker_fail(w, wk->ent);
 			goto done;
 		}
-		wi++;
 	}
 done:
 	buf_free(&keep);
 	if (a != NULL)
 		archive_read_free(a);
 	aio_free(src);
-	if (v->utf8 != (locale_t)0)
-		uselocale(old);
-	return NULL;
 }
 
-struct hasher {
-	struct vctx	*v;
-	pthread_t	 tid;
-	int		 rc;
-	int		 err;
-	unsigned char	 d[HASH_SHA256_LEN];
-};
-
 static void *
-hasher_run(void *arg)
+worker_run(void *arg)
 {
-	struct hasher *h = arg;
-	struct aio_src *src = NULL;
+	struct worker *w = arg;
+	struct vctx *v = w->v;
+	locale_t old = (locale_t)0;
 
-	h->rc = -1;
-	if (open_source(h->v, &src) == -1) {
-		h->err = ENOMEM;
-		return NULL;
+	if (v->utf8 != (locale_t)0)
+		old = uselocale(v->utf8);
+	if (zip_inflater_new(v->lim->whole_member_max, &w->z) == -1) {
+		wwerr_set(&w->err, VERIFY_E_NOMEM, "out of memory");
+		worker_fail(w, 0);
+		pthread_mutex_lock(&v->order_mu);
+		v->order_stop = 1;
+		pthread_mutex_unlock(&v->order_mu);
+	} else {
+		chunk_run(w, v->data_src);
+		/* The chunk buffer is not needed any more. */
+		free(w->cbuf);
+		w->cbuf = NULL;
+		w->cbuf_alloc = 0;
+		slow_run(w);
 	}
-	aio_set_tracking(src, 0);
-	h->rc = aio_hash_final(src, h->d);
-	h->err = errno;
-	aio_free(src);
+	zip_inflater_free(w->z);
+	w->z = NULL;
+	if (v->utf8 != (locale_t)0)
+		uselocale(old);
 	return NULL;
 }
 
@@ -1168,30 +1482,36 @@ data_threads(const struct vctx *v)
 }
 
 /*
- * Read every regular member's data; with src (the header pass's source,
- * not tracking) compute the whole-file digest d as well.
+ * Read every regular member's data and compute the whole-file digest d;
+ * src is the header pass's source (not tracking), read with pread.
  */
 static int
 data_pass(struct vctx *v, struct aio_src *src, unsigned char *d)
 {
 	struct worker *w = NULL;
-	struct hasher h;
 	uint64_t *load = NULL;
 	unsigned nthreads = data_threads(v), k, best;
 	size_t i, started = 0;
-	int hashing = 0, rc = -1;
+	int rc = -1;
 
-	if (nthreads > v->nwork)
-		nthreads = v->nwork ? (unsigned)v->nwork : 1;
+	if (sha256_init(&v->whole) == -1)
+		return wwerr_set(v->err, VERIFY_E_NOMEM, "out of memory");
+	v->whole_open = 1;
+	if (plan_chunks(v) == -1)
+		goto done;
+	if (nthreads > v->nchunks)
+		nthreads = v->nchunks ? (unsigned)v->nchunks : 1;
 	if ((w = calloc(nthreads, sizeof(*w))) == NULL ||
 	    (load = calloc(nthreads, sizeof(*load))) == NULL) {
 		wwerr_set(v->err, VERIFY_E_NOMEM, "out of memory");
 		goto done;
 	}
-	/* Biggest share of bytes to the least loaded worker, in order. */
+	/* Members for libarchive: biggest share to the least loaded. */
 	for (i = 0; i < v->nwork; i++) {
 		struct member *m = &v->m[v->work[i].mi];
 
+		if (v->work[i].fast)
+			continue;
 		for (best = 0, k = 1; k < nthreads; k++)
 			if (load[k] < load[best])
 				best = k;
@@ -1199,10 +1519,7 @@ data_pass(struct vctx *v, struct aio_src *src, unsigned char *d)
 		load[best] += m->expect + 4096;
 	}
 	atomic_store(&v->stop_at, SIZE_MAX);
-	memset(&h, 0, sizeof(h));
-	h.v = v;
-	if (nthreads > 1 && pthread_create(&h.tid, NULL, hasher_run, &h) == 0)
-		hashing = 1;
+	v->data_src = src;
 	for (k = 0; k < nthreads; k++) {
 		w[k].v = v;
 		w[k].k = k;
@@ -1214,12 +1531,9 @@ data_pass(struct vctx *v, struct aio_src *src, unsigned char *d)
 		started++;
 	}
 	v->nstarted = (unsigned)started;
-	if (v->nwork > 0)
-		worker_run(&w[0]);
+	worker_run(&w[0]);
 	for (k = 1; k <= started; k++)
 		pthread_join(w[k].tid, NULL);
-	if (hashing)
-		pthread_join(h.tid, NULL);
 	for (best = 0, k = 1; k < nthreads; k++)
 		if (w[k].err_ent < w[best].err_ent)
 			best = k;
@@ -1227,16 +1541,14 @@ data_pass(struct vctx *v, struct aio_src *src, unsigned char *d)
 		*v->err = w[best].err;
 		goto done;
 	}
-	if (hashing) {
-		if (h.rc == -1) {
-			wwerr_set(v->err, VERIFY_E_IO, "read error: %s",
-			    strerror(h.err));
-			goto done;
-		}
-		memcpy(d, h.d, sizeof(h.d));
-	} else if (aio_hash_final(src, d) == -1) {
-		wwerr_set(v->err, VERIFY_E_IO, "read error: %s",
-		    strerror(errno));
+	if (v->next_chunk != v->nchunks) {
+		/* Cannot happen without an error above; do not hash less. */
+		wwerr_set(v->err, VERIFY_E_IO, "data pass stopped early");
+		goto done;
+	}
+	v->whole_open = 0;
+	if (sha256_final(&v->whole, d) == -1) {
+		wwerr_set(v->err, VERIFY_E_NOMEM, "hash failure");
 		goto done;
 	}
 	rc = 0;
@@ -1683,6 +1995,9 @@ vctx_free(struct vctx *v)
 	free(v->m);
 	free(v->ht);
 	free(v->work);
+	free(v->chunks);
+	if (v->whole_open)
+		sha256_final(&v->whole, NULL);
 	zipcd_free(v->cd);
 	free(v->distinfo);
 	free(v->distinfo2);
@@ -1758,6 +2073,8 @@ map_cd_status(struct vctx *v, int st, const char *msg)
 		[ZIPCD_TOO_BIG] = VERIFY_E_TOO_MANY_MEMBERS,
 		[ZIPCD_IO] = VERIFY_E_IO,
 		[ZIPCD_NOMEM] = VERIFY_E_NOMEM,
+		[ZIPCD_ENCRYPTED] = VERIFY_E_ENCRYPTED,
+		[ZIPCD_BAD_DATA] = VERIFY_E_TRUNCATED,
 	};
 
 	return wwerr_set(v->err, codes[st], "%s", msg);
@@ -1829,6 +2146,7 @@ verify_src(struct aio_src *src, int fd, const void *mem,
 	v.mem = mem;
 	v.file_size = aio_size(src);
 	pthread_mutex_init(&v.elf_mu, NULL);
+	pthread_mutex_init(&v.order_mu, NULL);
 	buf_init(&v.wheel, 0);
 	buf_init(&v.metadata, 0);
 	buf_init(&v.record, 0);
@@ -1932,6 +2250,7 @@ done:
 		archive_read_free(a);
 	vctx_free(&v);
 	pthread_mutex_destroy(&v.elf_mu);
+	pthread_mutex_destroy(&v.order_mu);
 	verify_result_free(r);
 	if (utf8 != (locale_t)0) {
 		uselocale(old);

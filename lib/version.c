@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "version.h"
 
 struct vnum {
@@ -392,25 +393,6 @@ vp_run(struct vparse *vp)
 	return 0;
 }
 
-/* Quote untrusted input for an error message: printable ASCII, bounded. */
-static void
-quote(const char *s, size_t len, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 8 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-	}
-	if (i < len && o + 4 < outlen)
-		o += (size_t)snprintf(out + o, outlen - o, "...");
-	out[o] = '\0';
-}
-
 static void
 vnum_set(struct vnum *n, const char *str, struct vspan sp)
 {
@@ -432,7 +414,7 @@ version_parsen(const char *s, size_t len, struct version **out,
 	if (s == NULL)
 		return wwerr_set(err, VERSION_EINVAL, "version: missing");
 	if (len > VERSION_MAX_LEN) {
-		quote(s, len, q, 64);
+		util_quote(s, len, q, 64);
 		return wwerr_set(err, VERSION_ETOOLONG,
 		    "invalid version '%s': longer than %d bytes", q,
 		    VERSION_MAX_LEN);
@@ -446,12 +428,12 @@ version_parsen(const char *s, size_t len, struct version **out,
 	while (vp->e > vp->p && (n = space_len_before(vp->p, vp->e)) > 0)
 		vp->e -= n;
 	if (vp->p == vp->e) {
-		quote(s, len, q, sizeof(q));
+		util_quote(s, len, q, sizeof(q));
 		wwerr_set(err, VERSION_EINVAL, "invalid version '%s': empty", q);
 		goto fail;
 	}
 	if (vp_run(vp) == -1) {
-		quote(s, len, q, sizeof(q));
+		util_quote(s, len, q, sizeof(q));
 		if (vp->why == NULL)
 			vp->why = "unexpected character";
 		if (vp->p < vp->e)
@@ -466,7 +448,7 @@ version_parsen(const char *s, size_t len, struct version **out,
 	vp->out[vp->olen] = '\0';
 	/* Keep the normalized form parseable, so it round-trips. */
 	if (vp->olen > VERSION_MAX_LEN) {
-		quote(s, len, q, 64);
+		util_quote(s, len, q, 64);
 		wwerr_set(err, VERSION_ETOOLONG, "invalid version '%s': "
 		    "normalized form too long (%zu bytes, at most %d)", q,
 		    vp->olen, VERSION_MAX_LEN);

@@ -63,14 +63,6 @@ fn_byte_ok(unsigned char c)
 	    c == '+';
 }
 
-static int
-has_suffix(const char *s, size_t len, const char *suf)
-{
-	size_t n = strlen(suf);
-
-	return len >= n && memcmp(s + len - n, suf, n) == 0;
-}
-
 /* Check length and bytes of a whole filename; E_LENGTH on failure. */
 static int
 fn_check(const char *fn, size_t len, const char *what, struct wwerr *err)
@@ -200,7 +192,7 @@ wheelname_parsen(const char *fn, size_t len, struct wheelname *out,
 	if (fn == NULL)
 		return wwerr_set(err, WHEELNAME_E_LENGTH, "no wheel filename");
 	if (len > WHEELNAME_MAX || memchr(fn, '\0', len) != NULL ||
-	    !has_suffix(fn, len, ".whl")) {
+	    !util_has_suffix(fn, len, ".whl")) {
 		/* Length/byte problems first: they say more than "suffix". */
 		if (fn_check(fn, len, "wheel", err) == -1)
 			return -1;
@@ -438,7 +430,7 @@ wn_dir_matches(const struct wheelname *wn, const char *dir, size_t len,
 	char want[VERSION_MAX_LEN + 1], wnorm[NAME_MAX_LEN + 1];
 	size_t stem, i;
 
-	if (dir == NULL || !has_suffix(dir, len, suffix))
+	if (dir == NULL || !util_has_suffix(dir, len, suffix))
 		return 0;
 	stem = len - strlen(suffix);
 	/* Versions hold no '-', so the name ends at the last one. */
@@ -491,7 +483,7 @@ sdistname_parse(const char *fn, struct sdistname *out, struct wwerr *err)
 	if (fn_check(fn, len, "sdist", err) == -1)
 		return -1;
 	for (i = 0; i < WW_ARRLEN(suffixes); i++)
-		if (has_suffix(fn, len, suffixes[i]))
+		if (util_has_suffix(fn, len, suffixes[i]))
 			suffix = suffixes[i];
 	if (suffix == NULL)
 		return wwerr_set(err, WHEELNAME_E_SUFFIX,
@@ -575,9 +567,9 @@ distname_kind(const char *fn)
 	len = strnlen(fn, WHEELNAME_MAX + 1);
 	if (len > WHEELNAME_MAX)
 		return 0;
-	if (has_suffix(fn, len, ".whl"))
+	if (util_has_suffix(fn, len, ".whl"))
 		return 'w';
-	if (has_suffix(fn, len, ".tar.gz") || has_suffix(fn, len, ".zip"))
+	if (util_has_suffix(fn, len, ".tar.gz") || util_has_suffix(fn, len, ".zip"))
 		return 's';
 	return 0;
 }

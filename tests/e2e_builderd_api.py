@@ -41,7 +41,7 @@ def call(url, method="GET", body=None, token=None, raw=None):
 
 
 def body():
-    st = h.Stack("e2e_builderd_api", projects=["wwdemo-cext"])
+    st = h.Stack("e2e_builderd_api", projects=["wwdemo-cext", "wwfix-slow"])
     try:
         ci = st.indexctl("token", "create", "ci", "--scope",
                          "submit").stdout.strip()
@@ -166,6 +166,29 @@ def body():
                    "print(hex(wwdemo_cext.crc32(b'123456789')))"])
         h.check(p.stdout.strip() == "0xcbf43926", "and it works",
                 p.stdout + p.stderr)
+
+        # Cancel a running build: its container goes, the job ends
+        # cancelled, and builderd goes on.
+        s, _, b = call(api, "POST", {"requirement": "wwfix-slow==1.0.0"},
+                       token=ci)
+        slow = json.loads(b)["jobs"][0]
+        jobs = st.wait_jobs(lambda js: any(
+            j["id"] == slow["id"] and j["state"] == "running" and
+            j["container_id"] for j in js), 300, bd)
+        cid = [j for j in jobs if j["id"] == slow["id"]][0]["container_id"]
+        p = st.indexctl("cancel", str(slow["id"]))
+        st.wait_jobs(lambda js: any(j["id"] == slow["id"] and
+                                    j["state"] == "cancelled" for j in js),
+                     60, bd)
+        h.check(not [c for c in st.containers() if c.startswith(cid[:12])],
+                "indexctl cancel stopped the running build and removed its "
+                "container", st.containers())
+
+        # SIGHUP reloads the config (here: one job slot instead of two).
+        st.write_config(jobs=1)
+        bd.kill(h.signal.SIGHUP)
+        bd.wait_for(r"reloaded .*1 engine, 1 target", 30)
+        h.check(bd.alive(), "builderd reloads its config on SIGHUP")
 
         h.check(bd.stop() == 0, "builderd stops on SIGTERM",
                 bd.stderr()[-2000:])

@@ -1,11 +1,13 @@
 """e2e_builderd_failures.py: issue 4, test 3. Three fixtures fail, each
 with its own class: wwfix-fails does not compile (build_error), wwfix-slow
 sleeps past the target's timeout and is killed (timeout), wwfix-extlib
-links libyaml, which no manylinux policy allows (verify_failed, naming the
-library). Each is retried after the backoff, ends failed, and keeps the
-log of every attempt. Then `indexctl rebuild` of a good release enqueues a
-build with the next build number, whose wheel filename carries it, next to
-the first wheel.
+links libyaml, which no manylinux policy allows, on a target with
+repair = no (verify_failed, naming the library). Each ends failed and keeps
+the log of every attempt. The deterministic classes (build_error,
+verify_failed) end after one attempt, saying why they are not retried; the
+timeout, which load can cause, is retried once, after the backoff. Then
+`indexctl rebuild` of a good release enqueues a build with the next build
+number, whose wheel filename carries it, next to the first wheel.
 """
 import os
 import re
@@ -20,8 +22,9 @@ BACKOFF = 3
 def body():
     projects = ["wwfix-fails", "wwfix-slow", "wwfix-extlib", "wwdemo-cext"]
     st = h.Stack("e2e_builderd_failures", projects=projects,
-                 requirements=projects, max_attempts=2, backoff=BACKOFF,
-                 timeout=25)
+                 requirements=projects, max_attempts=3, backoff=BACKOFF,
+                 timeout=25,
+                 target_opts={"cp311-x86_64": {"repair": "no"}})
     try:
         seen = {}
 
@@ -40,18 +43,29 @@ def body():
                 bd.stderr()[-3000:])
         bd.check_clean()
         jobs = {j["project"]: j for j in st.jobs()}
-        want = {"wwfix-fails": "build_error", "wwfix-slow": "timeout",
-                "wwfix-extlib": "verify_failed"}
-        for proj, cls in want.items():
+        # class: attempts it ends after (max_attempts is 3)
+        want = {"wwfix-fails": ("build_error", 1),
+                "wwfix-slow": ("timeout", 2),
+                "wwfix-extlib": ("verify_failed", 1)}
+        for proj, (cls, attempts) in want.items():
             j = jobs[proj]
             h.check(j["state"] == "failed" and j["failure"] == cls and
-                    j["attempts"] == 2,
-                    "%s ended failed as %s after 2 attempts" % (proj, cls),
-                    j)
+                    j["attempts"] == attempts,
+                    "%s ended failed as %s after %d attempt(s)" % (
+                        proj, cls, attempts), j)
             logs = [os.path.join(st.datadir, "logs", "job-%d.%d.log" %
-                                 (j["id"], a)) for a in (1, 2)]
+                                 (j["id"], a)) for a in
+                    range(1, attempts + 1)]
             h.check(all(os.path.getsize(p) > 0 for p in logs),
                     "%s: the log of each attempt is kept" % proj, logs)
+            with open(logs[-1], errors="replace") as f:
+                last = f.read()
+            if attempts == 1:
+                h.check(j["id"] not in seen and "not retried: the same "
+                        "build would fail the same way" in last,
+                        "%s: not retried (deterministic), and the log "
+                        "says why" % proj, last[-800:])
+                continue
             h.check(j["id"] in seen, "%s waited in the queue after its "
                     "first failure" % proj, seen)
             nxt, when = seen[j["id"]]
@@ -59,9 +73,13 @@ def body():
                     "%s: backoff applied (retry due %.1f s after it was "
                     "seen queued, and not started before)" % (
                         proj, (nxt - when) / 1e6))
-        h.check("libyaml-0.so.2" in jobs["wwfix-extlib"]["message"],
-                "the policy failure names the library",
-                jobs["wwfix-extlib"]["message"])
+            h.check("not retried: it failed the same way twice" in last,
+                    "%s: retried once only, and the log says why" % proj,
+                    last[-800:])
+        h.check("libyaml-0.so.2" in jobs["wwfix-extlib"]["message"] and
+                "repair = no" in jobs["wwfix-extlib"]["message"],
+                "the policy failure names the library and that the target "
+                "does not repair", jobs["wwfix-extlib"]["message"])
         with open(jobs["wwfix-slow"]["log_path"], errors="replace") as f:
             slow = f.read()
         h.check("killed at the deadline" in slow and

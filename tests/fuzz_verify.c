@@ -4,6 +4,8 @@
  * verified as a wheel and as a zip sdist, gzip-looking input as a tar.gz
  * sdist; anything else goes through the RECORD and header parsers and the
  * wheel path. Limits are lowered so a bomb costs milliseconds, not memory.
+ * Each input runs with zip members decoded whole (libdeflate) and with
+ * every member streamed through libarchive: the verdicts must agree.
  * Seeds: tests/corpus/verify/ (real small wheels/sdists and RECORDs).
  */
 #include <stddef.h>
@@ -16,12 +18,12 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void
-one(const uint8_t *data, size_t size, const char *name)
+static int
+verify_with(const uint8_t *data, size_t size, const char *name,
+    uint64_t whole, struct verify_result **r, struct wwerr *err)
 {
 	struct limits lim;
-	struct verify_result *r = NULL;
-	struct wwerr err;
+	int rc;
 
 	limits_default(&lim);
 	lim.max_member_size = 8 << 20;
@@ -29,19 +31,46 @@ one(const uint8_t *data, size_t size, const char *name)
 	lim.max_elf_size = 4 << 20;
 	lim.max_metadata_size = 1 << 20;
 	lim.max_members = 5000;
+	lim.whole_member_max = whole;
 	/* Both the sequential and the threaded data pass. */
 	lim.threads = 1 + (size & 1);
-	wwerr_clear(&err);
-	if (verify_mem(data, size, name, &lim, &r, &err) == 0) {
+	wwerr_clear(err);
+	rc = verify_mem(data, size, name, &lim, r, err);
+	if (rc == 0) {
 		/* An accepted file has consistent results. */
-		if (r->metadata == NULL || r->size != size ||
-		    strlen(r->sha256) != 64)
+		if (*r == NULL || (*r)->metadata == NULL ||
+		    (*r)->size != size || strlen((*r)->sha256) != 64)
 			__builtin_trap();
-		verify_result_free(r);
-	} else if (r != NULL || err.code <= 0 || err.code >= VERIFY_E__COUNT ||
-	    err.msg[0] == '\0') {
+	} else if (*r != NULL || err->code <= 0 ||
+	    err->code >= VERIFY_E__COUNT || err->msg[0] == '\0') {
 		__builtin_trap();
 	}
+	return rc;
+}
+
+/*
+ * Zip members are decoded whole by libdeflate or streamed by libarchive
+ * (zlib), by size: both must accept the same files, with the same
+ * results. (Which error a rejected file gets may differ, when the two
+ * notice different faults first.)
+ */
+static void
+one(const uint8_t *data, size_t size, const char *name)
+{
+	struct verify_result *r1 = NULL, *r2 = NULL;
+	struct wwerr e1, e2;
+	int rc1, rc2;
+
+	rc1 = verify_with(data, size, name, 32 << 20, &r1, &e1);
+	rc2 = verify_with(data, size, name, 0, &r2, &e2);
+	if (rc1 != rc2)
+		__builtin_trap();
+	if (rc1 == 0 && (strcmp(r1->sha256, r2->sha256) != 0 ||
+	    r1->uncompressed != r2->uncompressed ||
+	    r1->members != r2->members || r1->nelfs != r2->nelfs))
+		__builtin_trap();
+	verify_result_free(r1);
+	verify_result_free(r2);
 }
 
 int

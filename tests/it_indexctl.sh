@@ -238,6 +238,57 @@ assert j["verify"]["ok"] is False and j["verify"]["error"] == "filename", j
 ' <<<"$out" || fail "inspect --json non-distribution: $out"
 ok "inspect: tags, verification, ELF needs, policy tag and violations"
 
+# The C-extension fixture project, built into a wheel by pip here: the tag
+# its content allows is the lowest manylinux policy (from the policy table
+# in lib/data) at or above every GLIBC_ version it needs, and never above
+# this machine's glibc 2.36.
+cp -r "$WW_SOURCE_DIR/tests/fixtures/projects/wwdemo-cext" "$T/ext/"
+$PY -m pip wheel -q --no-deps --no-build-isolation --no-index \
+	-w "$T/ext/dist" "$T/ext/wwdemo-cext" >"$T/pip.log" 2>&1 ||
+	fail "pip wheel wwdemo-cext: $(cat "$T/pip.log")"
+CEXT=$(ls "$T"/ext/dist/wwdemo_cext-*-linux_"$ARCH".whl)
+run "$CTL" inspect --json "$CEXT"
+expect_rc 0 "inspect the fixture C-extension wheel"
+printf '%s' "$out" >"$T/inspect.json"
+$PY - "$WW_SOURCE_DIR/lib/data/manylinux-policy.json" "$ARCH" \
+	"$T/inspect.json" <<'EOF2' ||
+import json, re, sys
+j = json.load(open(sys.argv[3]))
+arch = sys.argv[2]
+minors = sorted(int(m.group(1)) for p in json.load(open(sys.argv[1]))
+                for m in [re.fullmatch(r"manylinux_2_(\d+)", p["name"])] if m)
+assert j["verify"]["ok"], j["verify"]
+(elf,) = j["elfs"]
+assert elf["libc"] == "glibc" and elf["needed"] == ["libc.so.6"], elf
+need = max(int(s["version"].split(".")[1]) for s in elf["symbol_versions"]
+           if s["version"].startswith("GLIBC_2."))
+want = min(m for m in minors if m >= need)
+tag = j["policy"]["tag"]
+assert tag == "manylinux_2_%d_%s" % (want, arch), (tag, need, want)
+assert want <= 36, tag
+assert j["policy"]["violations"] == [], j["policy"]
+assert "retag it to " + tag in j["policy"]["claim"], j["policy"]
+print(tag, "for GLIBC_2.%d" % need)
+EOF2
+	fail "fixture C-extension policy tag: $out"
+ok "inspect: the pip-built C-extension fixture gets the lowest manylinux tag its GLIBC_ versions allow"
+
+# --help, --json and bad options for every command of the foundation.
+for cmd in import verify inspect token yank unyank jobs log cancel status \
+	rebuild; do
+	run "$CTL" "$cmd" --help
+	expect_rc 0 "$cmd --help"
+	contains "$out" "usage: indexctl $cmd" "$cmd --help"
+	run "$CTL" -d "$T/nothing-here" "$cmd" --no-such-option x
+	expect_rc 2 "$cmd with an unknown option"
+	contains "$errout" "usage: indexctl $cmd" "$cmd unknown option"
+done
+[ ! -e "$T/nothing-here" ] || fail "a failed command created a data directory"
+run "$CTL" no-such-command
+expect_rc 2 "unknown command"
+contains "$errout" 'unknown command "no-such-command"' "unknown command"
+ok "every command: --help, usage on a bad option (exit 2)"
+
 # --- import -----------------------------------------------------------------
 run "$CTL" -d "$D" import "$T/in" "$T/in/notes.txt" "$T/does-not-exist"
 expect_rc 1 "import with rejections"
@@ -258,6 +309,46 @@ grep -q "^rejected $T/in/notes.txt: .*\[filename\]" <<<"$out" ||
 grep -q "^rejected $T/does-not-exist: No such file or directory \[io\]" \
 	<<<"$out" || fail "missing path reason: $out"
 ok "import: $NGOOD imported, 6 rejected with their reasons"
+
+# On a terminal import shows a progress line (on stderr, erased at the
+# end) and still ends with the summary.
+$PY - "$CTL" "$T/tty-data" "$T/in/gen" >"$T/tty.out" <<'EOF2' || fail "import on a tty: $(cat "$T/tty.out")"
+import os, pty, sys
+ctl, data, src = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(ctl, [ctl, "-d", data, "import", src])
+out = b""
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+_, status = os.waitpid(pid, 0)
+text = out.decode()
+print(repr(text))
+assert os.waitstatus_to_exitcode(status) == 0, status
+assert "\r\x1b[K[1/4] " in text and "\r\x1b[K[4/4] " in text, text
+assert text.rstrip().endswith("imported 4, skipped 0, rejected 0"), text
+EOF2
+ok "import: progress line on a terminal"
+
+# Named explicitly, a FIFO is refused at once (not read, never waited
+# on); inside a directory a symlink is not followed, even to a wheel.
+mkfifo "$T/pipe-1.0-py3-none-any.whl"
+mkdir -p "$T/links"
+ln -s "$T/in/gen/demo_pkg-1.0-py3-none-any.whl" \
+	"$T/links/demo_pkg-1.0-py3-none-any.whl"
+run timeout 20 "$CTL" -d "$T/d-special" import \
+	"$T/pipe-1.0-py3-none-any.whl" "$T/links"
+expect_rc 1 "import a FIFO and a directory of symlinks"
+contains "$out" "rejected $T/pipe-1.0-py3-none-any.whl: not a regular file [io]" \
+	"FIFO reason"
+contains "$out" "imported 0, skipped 0, rejected 1" "FIFO and symlink summary"
+ok "import: a FIFO is refused without reading it; symlinks in directories are not followed"
 
 [ "$(sql 'SELECT count(*) FROM files')" -eq "$NGOOD" ] || fail "catalog count"
 [ "$(ls "$D/files" | grep -vc '\.metadata$')" -eq "$NGOOD" ] || fail "store count"

@@ -52,6 +52,12 @@ def test_config_check():
                            capture_output=True, text=True)
         check(p.returncode == 1 and "/nonexistent.conf" in p.stderr,
               p.stderr)
+        # the shipped example configuration is valid
+        example = os.path.join(os.environ["WW_SOURCE_DIR"], "config",
+                               "indexd.conf")
+        p = subprocess.run([INDEXD, "-n", "-c", example, "-d", env.datadir],
+                           capture_output=True, text=True)
+        check(p.returncode == 0 and "configuration OK" in p.stderr, p.stderr)
 
 
 def test_sighup():
@@ -195,6 +201,31 @@ def test_tls():
         check(out == "1.0", out)
         r = request(srv.port, "GET", "/healthz")
         check(r.status == 200, r)
+        # SIGHUP loads a new certificate without a restart
+        cert2 = os.path.join(env.root, "cert2.pem")
+        key2 = os.path.join(env.root, "key2.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key2, "-out", cert2], check=True,
+                       capture_output=True)
+        env.write_config(tls_cert=cert2, tls_key=key2)
+        with open(env.config, "a") as f:
+            f.write("listen_tls = 127.0.0.1:%d\n" % tport)
+        srv.signal(signal.SIGHUP)
+        ok = False
+        for _ in range(50):
+            time.sleep(0.1)
+            p = subprocess.run(["curl", "-sS", "--cacert", cert2,
+                                url + "/healthz"], capture_output=True,
+                               text=True)
+            if p.returncode == 0 and p.stdout == "ok\n":
+                ok = True
+                break
+        check(ok, "new certificate not served after SIGHUP: %s" % p.stderr)
+        p = subprocess.run(["curl", "-sS", "--cacert", cert,
+                            url + "/healthz"], capture_output=True, text=True)
+        check(p.returncode != 0, "old certificate still served")
         srv.stop()
 
 

@@ -2,7 +2,8 @@
  * test_builder_build.c: the parts of builderd's executor and scheduler
  * that need no engine: the container argv (no shell, hermetic index), the
  * driver's probe lines (and that build output cannot forge them), failure
- * classification from real pip output, missing build dependencies, arch
+ * classification from real pip output, which failure classes are retried,
+ * missing build dependencies, arch
  * and QEMU names, the binfmt_misc check (against a directory laid out as
  * the kernel's), and the instance id.
  */
@@ -166,6 +167,28 @@ test_classify(void **state)
 }
 
 static void
+test_retry(void **state)
+{
+	int a;
+
+	(void)state;
+	for (a = 1; a <= 5; a++) {
+		/* The package's own fault: the same build fails the same way. */
+		assert_int_equal(build_failure_retry(JOB_FAIL_BUILD_ERROR, a), 0);
+		assert_int_equal(build_failure_retry(JOB_FAIL_VERIFY, a), 0);
+		/* Outside causes that may pass. */
+		assert_int_equal(build_failure_retry(JOB_FAIL_UPSTREAM, a), 1);
+		assert_int_equal(build_failure_retry(JOB_FAIL_MISSING_DEP, a), 1);
+		assert_int_equal(build_failure_retry(JOB_FAIL_ENGINE_LOST, a), 1);
+		/* Load may cause them: one more try only. */
+		assert_int_equal(build_failure_retry(JOB_FAIL_TIMEOUT, a), a < 2);
+		assert_int_equal(build_failure_retry(JOB_FAIL_OOM, a), a < 2);
+	}
+	assert_int_equal(build_failure_retry(JOB_FAIL_NONE, 1), 0);
+	assert_int_equal(build_failure_retry(JOB__NFAILURES, 1), 0);
+}
+
+static void
 test_parse_missing(void **state)
 {
 	char req[64];
@@ -279,6 +302,7 @@ main(void)
 		cmocka_unit_test(test_argv_network),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_retry),
 		cmocka_unit_test(test_parse_missing),
 		cmocka_unit_test(test_arches),
 		cmocka_unit_test(test_binfmt),

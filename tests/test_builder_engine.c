@@ -903,6 +903,176 @@ test_logs_from_fake(void **state)
 	buf_free(&body);
 }
 
+/* ---- a scripted engine: one answer per request path ---- */
+
+struct route {
+	const char	*match;		/* substring of the request line */
+	const char	*head;
+	const char	*body;
+	size_t		 bodylen;
+};
+
+struct rfake {
+	struct fake	 f;		/* socket, dir, url */
+	struct route	*routes;
+	size_t		 nroutes;
+	int		 served;
+};
+
+static void *
+rfake_serve(void *arg)
+{
+	struct rfake *r = arg;
+	char rb[4096], hdr[512];
+	struct buf req;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	while ((fd = accept(r->f.lfd, NULL, NULL)) != -1) {
+		buf_init(&req, 1 << 16);
+		while (strstr(buf_cstr(&req), "\r\n\r\n") == NULL) {
+			if ((n = read(fd, rb, sizeof(rb))) <= 0)
+				break;
+			(void)buf_add(&req, rb, (size_t)n);
+		}
+		(void)buf_add(&r->f.request, req.ptr, req.len);
+		for (i = 0; i < r->nroutes; i++)
+			if (strstr(buf_cstr(&req), r->routes[i].match) != NULL)
+				break;
+		if (i == r->nroutes)
+			snprintf(hdr, sizeof(hdr), "HTTP/1.1 404 Not Found\r\n"
+			    "Connection: close\r\nContent-Length: 0\r\n\r\n");
+		else
+			snprintf(hdr, sizeof(hdr), "%s\r\nConnection: close\r\n"
+			    "Content-Length: %zu\r\n\r\n", r->routes[i].head,
+			    r->routes[i].bodylen);
+		if (send(fd, hdr, strlen(hdr), MSG_NOSIGNAL) >= 0 &&
+		    i < r->nroutes && r->routes[i].bodylen > 0)
+			(void)send(fd, r->routes[i].body, r->routes[i].bodylen,
+			    MSG_NOSIGNAL);
+		r->served++;
+		buf_free(&req);
+		shutdown(fd, SHUT_WR);
+		while (read(fd, rb, sizeof(rb)) > 0)
+			;
+		close(fd);
+	}
+	return NULL;
+}
+
+#define JSON_OK		"HTTP/1.1 200 OK\r\nContent-Type: application/json"
+#define STREAM_OK	"HTTP/1.1 200 OK\r\nContent-Type: " \
+			"application/vnd.docker.raw-stream"
+
+/*
+ * engine_container_wait with a log that the follow stream delivers
+ * differently from the stored copy (podman 4.3 garbles busy follow
+ * streams now and then). The log file must end up holding exactly what
+ * was there before plus the stored log, once.
+ */
+static void
+wait_with_logs(const struct buf *followed, const struct buf *stored,
+    const char *want_tail, uint64_t want_written)
+{
+	static const char inspect[] = "{\"State\": {\"Status\": \"exited\","
+	    " \"Running\": false, \"ExitCode\": 0, \"OOMKilled\": false},"
+	    " \"HostConfig\": {\"Memory\": 0}}";
+	static const char waited[] = "{\"StatusCode\": 0}";
+	struct route routes[] = {
+		{ "logs?stdout=1&stderr=1&follow=1 ", STREAM_OK,
+		    followed->ptr, followed->len },
+		{ "logs?stdout=1&stderr=1&follow=0 ", STREAM_OK,
+		    stored->ptr, stored->len },
+		{ "POST /v1.41/containers/abc/wait", JSON_OK, waited,
+		    sizeof(waited) - 1 },
+		{ "GET /v1.41/containers/abc/json", JSON_OK, inspect,
+		    sizeof(inspect) - 1 },
+	};
+	struct engine_waitopts wo;
+	struct engine_result res;
+	struct engine *e;
+	struct wwerr err;
+	struct rfake r;
+	char path[320], *got;
+	size_t len;
+	int fd;
+
+	memset(&r, 0, sizeof(r));
+	fake_start(&r.f, "unused", NULL, 1);
+	r.routes = routes;
+	r.nroutes = WW_ARRLEN(routes);
+	assert_int_equal(pthread_create(&r.f.th, NULL, rfake_serve, &r), 0);
+	e = fake_engine(&r.f);
+
+	/* As builderd opens job logs: O_APPEND, a line of its own first. */
+	snprintf(path, sizeof(path), "%s/job.log", r.f.dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "builderd: started\n", 18), 18);
+	memset(&wo, 0, sizeof(wo));
+	wo.log_fd = fd;
+	wo.timeout_ms = 20000;
+	assert_int_equal(engine_container_wait(e, "abc", &wo, &res, &err), 0);
+	assert_int_equal(res.state.exit_code, 0);
+	assert_false(res.timed_out);
+	assert_int_equal(res.log.written, want_written);
+	assert_int_equal(write(fd, "builderd: done\n", 15), 15);
+	close(fd);
+	assert_int_equal(util_read_file(path, 1 << 20, &got, &len), 0);
+	assert_string_equal(got, want_tail);
+	free(got);
+	unlink(path);
+	engine_close(e);
+	fake_stop(&r.f);
+}
+
+static void
+test_wait_log_catch_up(void **state)
+{
+	struct buf followed, stored;
+
+	(void)state;
+	buf_init(&followed, 4096);
+	buf_init(&stored, 4096);
+	frame(&stored, 1, "one\n", 4);
+	frame(&stored, 2, "err\n", 4);
+	frame(&stored, 1, "two\n", 4);
+	frame(&stored, 1, "three\n", 6);
+
+	/* The follow stream ended early: the rest is appended. */
+	frame(&followed, 1, "one\n", 4);
+	frame(&followed, 2, "err\n", 4);
+	wait_with_logs(&followed, &stored, "builderd: started\n"
+	    "one\nerr\ntwo\nthree\nbuilderd: done\n", 18);
+
+	/* It skipped "two" and went on: the log is written again. */
+	buf_reset(&followed);
+	frame(&followed, 1, "one\n", 4);
+	frame(&followed, 2, "err\n", 4);
+	frame(&followed, 1, "three\n", 6);
+	wait_with_logs(&followed, &stored, "builderd: started\n"
+	    "one\nerr\ntwo\nthree\nbuilderd: done\n", 18);
+
+	/* It repeated a chunk (longer than the stored log). */
+	buf_reset(&followed);
+	frame(&followed, 1, "one\n", 4);
+	frame(&followed, 1, "one\n", 4);
+	frame(&followed, 2, "err\n", 4);
+	frame(&followed, 1, "two\n", 4);
+	frame(&followed, 1, "three\n", 6);
+	wait_with_logs(&followed, &stored, "builderd: started\n"
+	    "one\nerr\ntwo\nthree\nbuilderd: done\n", 18);
+
+	/* Identical: nothing rewritten, nothing doubled. */
+	buf_reset(&followed);
+	buf_add(&followed, stored.ptr, stored.len);
+	wait_with_logs(&followed, &stored, "builderd: started\n"
+	    "one\nerr\ntwo\nthree\nbuilderd: done\n", 18);
+	buf_free(&followed);
+	buf_free(&stored);
+}
+
 static void
 test_unreachable(void **state)
 {
@@ -942,6 +1112,7 @@ main(void)
 		cmocka_unit_test(test_hostile_malformed),
 		cmocka_unit_test(test_hostile_silent),
 		cmocka_unit_test(test_logs_from_fake),
+		cmocka_unit_test(test_wait_log_catch_up),
 		cmocka_unit_test(test_unreachable),
 	};
 

@@ -18,37 +18,6 @@
 #include "util.h"
 
 static void
-test_b64(void **state)
-{
-	unsigned char out[64];
-	size_t n;
-
-	(void)state;
-	assert_int_equal(auth_b64_decode("aGVsbG8=", 8, out, sizeof(out), &n),
-	    0);
-	assert_int_equal(n, 5);
-	assert_memory_equal(out, "hello", 5);
-	assert_int_equal(auth_b64_decode("aGVsbG8", 7, out, sizeof(out), &n),
-	    0);
-	assert_int_equal(n, 5);
-	assert_int_equal(auth_b64_decode("", 0, out, sizeof(out), &n), 0);
-	assert_int_equal(n, 0);
-	assert_int_equal(auth_b64_decode("+/+/", 4, out, sizeof(out), &n), 0);
-	assert_int_equal(n, 3);
-	/* bad characters, bad length, too much padding, non-canonical */
-	assert_int_equal(auth_b64_decode("aGV*bG8=", 8, out, sizeof(out), &n),
-	    -1);
-	assert_int_equal(auth_b64_decode("a", 1, out, sizeof(out), &n), -1);
-	assert_int_equal(auth_b64_decode("aGVsbG8===", 10, out, sizeof(out),
-	    &n), -1);
-	assert_int_equal(auth_b64_decode("aGVsbG9=", 8, out, sizeof(out), &n),
-	    -1);
-	assert_int_equal(auth_b64_decode("-_-_", 4, out, sizeof(out), &n), -1);
-	/* output bound */
-	assert_int_equal(auth_b64_decode("aGVsbG8=", 8, out, 4, &n), -1);
-}
-
-static void
 test_basic(void **state)
 {
 	char u[64], p[64];
@@ -197,7 +166,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_tokens),
 	};

@@ -605,6 +605,22 @@ test_limits(void **state)
 	strcat(big, "\r\n");	/* banned:ok */
 	expect_status(big, 431);
 	expect_status("GARBAGE\r\n\r\n", 400);
+	{
+		static const char nul[] = "GET /echo HTTP/1.1\r\nHost: x\0\r\n"
+		    "X: y\r\n\r\n";
+		struct resp r;
+		struct buf b;
+		int fd = connect_srv();
+
+		buf_init(&b, 1 << 20);
+		send_all(fd, nul, sizeof(nul) - 1);
+		assert_int_equal(read_resp(fd, &b, 0, &r), 0);
+		assert_int_equal(r.status, 400);
+		assert_true(is_closed(fd));
+		free(r.body);
+		buf_free(&b);
+		close(fd);
+	}
 	expect_status("GET /echo HTTP/1.1\r\n\r\n", 400);	/* no Host */
 	expect_status("GET /echo HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400);
 	expect_status("GET /echo HTTP/1.1\r\nHost: x\r\nBad Name: y\r\n\r\n",

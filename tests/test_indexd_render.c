@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "indexd_render.h"
+#include "util.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -197,6 +198,36 @@ test_index(void **state)
 	buf_free(&b);
 }
 
+/* PEP 700 upload-time, formatted without gmtime: compare with it. */
+static void
+test_upload_times(void **state)
+{
+	static const int64_t secs[] = { 0, 951782400 /* 2000-02-29 */,
+	    951868799, 1078099199, 1709251199 /* 2024-02-29T23:59:59 */,
+	    4102444800 /* 2100-01-01 */, 1700000000, 253402300799 };
+	struct catalog_file f;
+	struct buf b;
+	json_t *root;
+	char want[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+		fill(&f, "x-1.0.tar.gz", "1.0", 's', NULL, 0, NULL);
+		f.upload_time_us = secs[i] * 1000000 + 7;
+		buf_init(&b, 1 << 16);
+		assert_int_equal(render_project_json(&b, "x", &f, 1), 0);
+		root = json_loadb(b.ptr, b.len, 0, NULL);
+		assert_non_null(root);
+		util_format_time_us(f.upload_time_us, want, sizeof(want));
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(json_object_get(root, "files"), 0),
+		    "upload-time")), want);
+		json_decref(root);
+		buf_free(&b);
+	}
+}
+
 static void
 test_not_found_and_limits(void **state)
 {
@@ -229,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_project_json),
 		cmocka_unit_test(test_project_html),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_upload_times),
 		cmocka_unit_test(test_not_found_and_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "catalog.h"
@@ -448,6 +449,42 @@ test_backoff_and_retries(void **state)
 	assert_int_equal(jobs_fail(fx->js, 4242, JOB_FAIL_TIMEOUT, NULL, 1, 1,
 	    30, &err), -1);
 	assert_int_equal(err.code, JOBS_E_NOTFOUND);
+
+	/* Build output in a message is any bytes: stored as UTF-8. */
+	a = enqueue(fx->js, "latin1", "1.0", "t", 0);
+	assert_int_equal(claim(fx->js, "e", "t"), a);
+	assert_int_equal(jobs_fail(fx->js, a, JOB_FAIL_BUILD_ERROR,
+	    "x.c:1: caf\xe9 \xc3\xa9 \xed\xa0\x80 \xf0\x9f\x94\xa7 \xc0\xaf",
+	    1, 0, 30, &err), JOB_FAILED);
+	get(fx->js, a, &j);
+	assert_string_equal(j.message,
+	    "x.c:1: caf? \xc3\xa9 ??? \xf0\x9f\x94\xa7 ??");
+	{
+		/* the JSON every reader shows; a row from elsewhere may hold
+		 * any bytes, and still makes valid JSON */
+		json_t *o;
+
+		free(j.engine);
+		j.engine = strdup("e\xff");
+		o = job_json(&j);
+		assert_non_null(o);
+		assert_int_equal(json_integer_value(json_object_get(o, "id")),
+		    a);
+		assert_string_equal(json_string_value(json_object_get(o,
+		    "state")), "failed");
+		assert_string_equal(json_string_value(json_object_get(o,
+		    "failure")), "build_error");
+		assert_string_equal(json_string_value(json_object_get(o,
+		    "message")), j.message);
+		assert_string_equal(json_string_value(json_object_get(o,
+		    "engine")), "e?");
+		assert_true(json_is_null(json_object_get(o, "next_attempt")));
+		assert_true(json_is_string(json_object_get(o, "finished")));
+		assert_true(json_is_null(json_object_get(o, "wheel")));
+		assert_null(json_object_get(o, "log"));	/* callers' own */
+		json_decref(o);
+	}
+	job_free(&j);
 
 	/* No retry asked: failed at once; no exit status recorded. */
 	a = enqueue(fx->js, "broken", "1.0", "t", 0);

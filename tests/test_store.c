@@ -368,6 +368,24 @@ test_open_errors(void **state)
 	assert_null(s);
 }
 
+static void
+test_put_not_regular(void **state)
+{
+	struct fixture *fx = *state;
+	struct wwerr err;
+	char path[PATH_MAX];
+
+	/* A FIFO is refused at once, not waited on for a writer. */
+	snprintf(path, sizeof(path), "%s/pipe", fx->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(store_put(fx->s, path, "a-1.0.tar.gz", NULL, NULL, 0,
+	    &err), -1);
+	assert_int_equal(err.code, STORE_E_IO);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	assert_int_equal(count_entries(store_filesdir(fx->s)), 0);
+	assert_int_equal(count_entries(store_tmpdir(fx->s)), 0);
+}
+
 int
 main(void)
 {
@@ -386,6 +404,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_link_from_tmp, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_clean_tmp, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_put_not_regular, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup,
 		    teardown),

@@ -6,7 +6,10 @@
  * culprit, every code must be exercised, and reading from a file and
  * from memory must agree. Also RECORD and header parsing on their own,
  * and truncations/bit flips of a real wheel (no crash, no acceptance of
- * a truncated file).
+ * a truncated file). Every fixture is also verified from memory, with
+ * three data threads and with every member streamed through libarchive
+ * instead of decoded whole by libdeflate: all must agree. And the
+ * whole-buffer decoder and local-header check (archive_io) on their own.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,7 +28,9 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <libdeflate.h>
 
+#include "archive_io.h"
 #include "coremeta.h"
 #include "hash.h"
 #include "record.h"
@@ -211,6 +216,8 @@ set_limit(struct limits *l, const char *k, uint64_t v)
 		l->max_metadata_size = v;
 	else if (!strcmp(k, "max_elf_size"))
 		l->max_elf_size = v;
+	else if (!strcmp(k, "whole_member_max"))
+		l->whole_member_max = v;
 	else
 		return -1;
 	return 0;
@@ -300,6 +307,25 @@ test_fixtures(void **state)
 			for (e = 0; e < r->nelfs; e++)
 				assert_string_equal(rm->elfs[e]->path,
 				    r->elfs[e]->path);
+		}
+		verify_result_free(rm);
+		rm = NULL;
+		/*
+		 * And every member streamed through libarchive instead of
+		 * decoded whole with libdeflate: the two decoders must judge
+		 * every file alike.
+		 */
+		lim.threads = 0;
+		lim.whole_member_max = 0;
+		wwerr_clear(&errm);
+		rcm = verify_file(file, NULL, &lim, &rm, &errm);
+		if (rcm != rc || (rc == -1 && errm.code != err.code))
+			fail_msg("%s: streamed: %s (%s)", note,
+			    verify_err_name(errm.code), errm.msg);
+		if (rc == 0) {
+			assert_string_equal(rm->sha256, r->sha256);
+			assert_int_equal(rm->uncompressed, r->uncompressed);
+			assert_int_equal(rm->nelfs, r->nelfs);
 		}
 		verify_result_free(r);
 		verify_result_free(rm);
@@ -641,6 +667,194 @@ test_check_path(void **state)
 	}
 }
 
+/*
+ * The whole-buffer decoder on its own: exact sizes both ways, CRC-32,
+ * corrupt and cut deflate streams, stored members, what it refuses to
+ * take, and a bomb that lies about its size (the output buffer is the
+ * declared size; ASan would see a write past it).
+ */
+static void
+test_zip_inflate(void **state)
+{
+	struct libdeflate_compressor *c;
+	struct zip_inflater *z;
+	struct zipcd_entry e, t;
+	const unsigned char *out;
+	unsigned char *plain, *comp, *zeros;
+	size_t i, n = 200000, clen, zlen;
+	char msg[160];
+
+	(void)state;
+	plain = malloc(n);
+	comp = malloc(n + 1024);
+	zeros = calloc(1, 8 << 20);
+	assert_non_null(plain);
+	assert_non_null(comp);
+	assert_non_null(zeros);
+	for (i = 0; i < n; i++)
+		plain[i] = (unsigned char)("def return self value\n"[i % 22] +
+		    (i / 4099) % 3);
+	assert_non_null(c = libdeflate_alloc_compressor(6));
+	clen = libdeflate_deflate_compress(c, plain, n, comp, n + 1024);
+	assert_true(clen > 0 && clen < n);
+	assert_int_equal(zip_inflater_new(1 << 20, &z), 0);
+	memset(&e, 0, sizeof(e));
+	e.method = 8;
+	e.csize = clen;
+	e.usize = n;
+	e.crc32 = (uint32_t)libdeflate_crc32(0, plain, n);
+	assert_true(zip_inflater_fits(z, &e));
+	assert_int_equal(zip_inflate(z, &e, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_OK);
+	assert_memory_equal(out, plain, n);
+
+	t = e;
+	t.usize = n + 1;
+	assert_int_equal(zip_inflate(z, &t, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_BAD_DATA);
+	assert_non_null(strstr(msg, "inflates to 200000 bytes"));
+	t.usize = n - 1;
+	assert_int_equal(zip_inflate(z, &t, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_BAD_DATA);
+	assert_non_null(strstr(msg, "more than the 199999 bytes"));
+	t = e;
+	t.crc32 ^= 0x80000000u;
+	assert_int_equal(zip_inflate(z, &t, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_BAD_DATA);
+	assert_non_null(strstr(msg, "CRC-32"));
+	assert_null(out);
+	t = e;
+	t.csize = clen / 2;
+	assert_int_equal(zip_inflate(z, &t, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_BAD_DATA);
+	/* Block type 3 does not exist: corrupt at the first bits. */
+	comp[0] |= 0x06;
+	assert_int_equal(zip_inflate(z, &e, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_BAD_DATA);
+	assert_non_null(strstr(msg, "corrupt deflate data"));
+
+	/* Stored: the data itself, sizes must agree. */
+	t = e;
+	t.method = 0;
+	t.csize = t.usize = n;
+	assert_int_equal(zip_inflate(z, &t, plain, &out, msg, sizeof(msg)),
+	    ZIPCD_OK);
+	assert_ptr_equal(out, plain);
+	t.csize = n - 1;
+	assert_int_equal(zip_inflate(z, &t, plain, &out, msg, sizeof(msg)),
+	    ZIPCD_BAD_DATA);
+	assert_non_null(strstr(msg, "stored member"));
+
+	/* Empty members, stored and deflated. */
+	t = e;
+	t.method = 0;
+	t.csize = t.usize = 0;
+	t.crc32 = 0;
+	assert_int_equal(zip_inflate(z, &t, plain, &out, msg, sizeof(msg)),
+	    ZIPCD_OK);
+	t.method = 8;
+	t.csize = libdeflate_deflate_compress(c, plain, 0, comp, 64);
+	assert_int_equal(zip_inflate(z, &t, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_OK);
+
+	/* Not for this decoder: other methods, sizes over its maximum. */
+	t = e;
+	t.method = 12;
+	assert_false(zip_inflater_fits(z, &t));
+	assert_int_equal(zip_inflate(z, &t, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_BAD_DATA);
+	t = e;
+	t.usize = (1 << 20) + 1;
+	assert_false(zip_inflater_fits(z, &t));
+
+	/* 8 MiB of zeros declared as 1000 bytes: stops at 1000. */
+	zlen = libdeflate_deflate_compress(c, zeros, 8 << 20, comp, n);
+	assert_true(zlen > 0);
+	t = e;
+	t.csize = zlen;
+	t.usize = 1000;
+	t.crc32 = (uint32_t)libdeflate_crc32(0, zeros, 1000);
+	assert_int_equal(zip_inflate(z, &t, comp, &out, msg, sizeof(msg)),
+	    ZIPCD_BAD_DATA);
+	assert_non_null(strstr(msg, "more than the 1000 bytes"));
+
+	zip_inflater_free(z);
+	libdeflate_free_compressor(c);
+	free(plain);
+	free(comp);
+	free(zeros);
+}
+
+/* A local header, then name, extra field and data, as a zip has them. */
+static size_t
+local_header(unsigned char *p, uint16_t flags, uint16_t method,
+    const char *name, uint16_t xlen)
+{
+	size_t nlen = strlen(name);
+
+	memset(p, 0, 30);
+	memcpy(p, "PK\003\004", 4);
+	p[4] = 20;
+	p[6] = (unsigned char)flags;
+	p[7] = (unsigned char)(flags >> 8);
+	p[8] = (unsigned char)method;
+	p[26] = (unsigned char)nlen;
+	p[28] = (unsigned char)xlen;
+	p[29] = (unsigned char)(xlen >> 8);
+	memcpy(p + 30, name, nlen);
+	return 30 + nlen + xlen;
+}
+
+/* The local header must agree with the central directory entry. */
+static void
+test_zip_local_data(void **state)
+{
+	unsigned char p[512];
+	struct zipcd_entry e;
+	size_t off;
+	char msg[160];
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.name = "pkg/a.py";
+	e.namelen = strlen(e.name);
+	e.method = 8;
+	e.csize = 100;
+	memset(p, 'x', sizeof(p));
+	assert_int_equal(local_header(p, 0x0808, 8, "pkg/a.py", 4), 42);
+	assert_int_equal(zip_local_data(&e, p, sizeof(p), 142, &off, msg,
+	    sizeof(msg)), ZIPCD_OK);
+	assert_int_equal(off, 42);
+	/* Data one byte past the next entry. */
+	assert_int_equal(zip_local_data(&e, p, sizeof(p), 141, &off, msg,
+	    sizeof(msg)), ZIPCD_CORRUPT);
+	assert_non_null(strstr(msg, "overruns"));
+	/* Only the header read: enough when the span is known. */
+	assert_int_equal(zip_local_data(&e, p, 38, 142, &off, msg,
+	    sizeof(msg)), ZIPCD_OK);
+	assert_int_equal(zip_local_data(&e, p, 29, 142, &off, msg,
+	    sizeof(msg)), ZIPCD_CORRUPT);
+	local_header(p, 0, 0, "pkg/a.py", 4);
+	assert_int_equal(zip_local_data(&e, p, sizeof(p), 142, &off, msg,
+	    sizeof(msg)), ZIPCD_CORRUPT);
+	assert_non_null(strstr(msg, "compression methods"));
+	local_header(p, 0x0001, 8, "pkg/a.py", 4);
+	assert_int_equal(zip_local_data(&e, p, sizeof(p), 142, &off, msg,
+	    sizeof(msg)), ZIPCD_ENCRYPTED);
+	local_header(p, 0, 8, "pkg/b.py", 4);
+	assert_int_equal(zip_local_data(&e, p, sizeof(p), 142, &off, msg,
+	    sizeof(msg)), ZIPCD_CORRUPT);
+	assert_non_null(strstr(msg, "name differs"));
+	local_header(p, 0, 8, "pkg/a.pyc", 3);
+	assert_int_equal(zip_local_data(&e, p, sizeof(p), 142, &off, msg,
+	    sizeof(msg)), ZIPCD_CORRUPT);
+	local_header(p, 0, 8, "pkg/a.py", 4);
+	p[2] = 9;
+	assert_int_equal(zip_local_data(&e, p, sizeof(p), 142, &off, msg,
+	    sizeof(msg)), ZIPCD_CORRUPT);
+	assert_non_null(strstr(msg, "no local header"));
+}
+
 int
 main(void)
 {
@@ -650,6 +864,8 @@ main(void)
 		cmocka_unit_test(test_record_write),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_check_path),
+		cmocka_unit_test(test_zip_inflate),
+		cmocka_unit_test(test_zip_local_data),
 		cmocka_unit_test(test_io_errors),
 		cmocka_unit_test(test_real_wheels),
 		cmocka_unit_test(test_fixtures),

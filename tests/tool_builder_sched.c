@@ -48,6 +48,8 @@ die(const char *what, const struct wwerr *err)
 	exit(1);
 }
 
+static void usage(void) __attribute__((noreturn));
+
 static void
 usage(void)
 {

@@ -273,12 +273,10 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[1], "req") != 0 &&
 	    strcmp(argv[1], "marker") != 0)
 		usage();
-	for (; i < argc; i++) {
+	for (; i < argc; i += 2)	/* -e NAME=VALUE pairs */
 		if (strcmp(argv[i], "-e") != 0 || i + 1 >= argc ||
 		    add_env(&e, argv[i + 1]) == -1)
 			usage();
-		i++;
-	}
 	if (file != NULL)
 		return do_reqfile(file, &e);
 	return do_lines(strcmp(argv[1], "marker") == 0, &e);

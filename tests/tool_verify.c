@@ -6,7 +6,8 @@
  *   tool_verify -R platform [-b build] [-a path=srcfile]... -o outdir FILE
  *
  * -l overrides a limit (max_file_size, max_member_size, max_total_size,
- * max_members, max_ratio, max_metadata_size, max_elf_size, threads); -n
+ * max_members, max_ratio, max_metadata_size, max_elf_size, threads,
+ * whole_member_max); -n
  * checks FILE under another filename; -r verifies each file that many
  * times (bench).
  * Exit status: 0 all verified, 1 some rejected, 2 usage.
@@ -38,6 +39,8 @@ set_limit(struct limits *l, const char *kv)
 		    offsetof(struct limits, max_metadata_size) },
 		{ "max_elf_size", offsetof(struct limits, max_elf_size) },
 		{ "threads", offsetof(struct limits, threads) },
+		{ "whole_member_max",
+		    offsetof(struct limits, whole_member_max) },
 	};
 	const char *eq = strchr(kv, '=');
 	size_t i;

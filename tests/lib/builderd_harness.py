@@ -88,6 +88,31 @@ def build_image(arch):
     return ref
 
 
+def musl_image():
+    """The offline musllinux build image (docker/musl/build.sh x86_64:
+    cached by its recipe hash; ~10 min the first time on 2 cores)."""
+    t0 = time.monotonic()
+    p = run([os.path.join(SRC, "docker", "musl", "build.sh"), "x86_64"])
+    if p.returncode != 0:
+        raise Failure("docker/musl/build.sh x86_64 failed:\n" +
+                      p.stderr[-3000:])
+    ref = p.stdout.strip().splitlines()[-1]
+    log("musl image %s ready in %.1f s" % (ref, time.monotonic() - t0))
+    return ref
+
+
+def musl_libyaml_image(base):
+    """base plus libyaml built with musl (tests/lib/musl_libyaml_image.sh,
+    cached)."""
+    p = run([os.path.join(SRC, "tests", "lib", "musl_libyaml_image.sh"),
+             base])
+    if p.returncode != 0:
+        raise Failure("musl_libyaml_image.sh failed:\n" + p.stderr[-3000:])
+    ref = p.stdout.strip().splitlines()[-1]
+    log("musl image with libyaml: %s" % ref)
+    return ref
+
+
 def make_sdist(project, outdir):
     p = run([os.path.join(SRC, "tests", "lib", "make_sdist.sh"),
              os.path.join(SRC, "tests", "fixtures", "projects", project),
@@ -267,6 +292,10 @@ TARGETS = {
     "cp311-x86_64": ("amd64", "x86_64"),
     "cp311-aarch64": ("arm64", "aarch64"),
 }
+# Other targets are described by Stack(target_opts={name: {...}}), which
+# must give at least "image"; "arch" (default x86_64), "policy" (default
+# manylinux) and any other [target] key ("repair": "no") may be added, for
+# the targets above too.
 
 
 class Stack:
@@ -275,8 +304,10 @@ class Stack:
 
     def __init__(self, name, targets=("cp311-x86_64",), engines=1,
                  jobs=2, upstream="dir", projects=(), requirements=(),
-                 max_attempts=2, backoff=1, timeout=300, memory="1G"):
+                 max_attempts=2, backoff=1, timeout=300, memory="1G",
+                 target_opts=None):
         preflight()
+        self.target_opts = target_opts or {}
         os.makedirs(TMP, exist_ok=True)
         self.root = tempfile.mkdtemp(prefix=name + ".", dir=TMP)
         self.datadir = os.path.join(self.root, "data")
@@ -288,7 +319,17 @@ class Stack:
         self.ok = False
         self.images = {}
         for t in targets:
-            self.images[t] = build_image(TARGETS[t][0])
+            o = self.target_opts.get(t, {})
+            self.images[t] = o.get("image") or build_image(TARGETS[t][0])
+        try:
+            self._setup(targets, engines, upstream, projects, requirements,
+                        jobs, max_attempts, backoff, timeout, memory)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, targets, engines, upstream, projects, requirements,
+               jobs, max_attempts, backoff, timeout, memory):
         for _ in range(engines):
             self.engines.append(PodmanService().start())
 
@@ -348,13 +389,18 @@ class Stack:
             lines += ["", "[engine e%d]" % (i + 1), "url = %s" % e.url,
                       "jobs = %d" % s["jobs"]]
         for t in s["targets"]:
+            o = dict(self.target_opts.get(t, {}))
+            o.pop("image", None)
+            arch = o.pop("arch", None) or TARGETS.get(t, (None, "x86_64"))[1]
+            policy = o.pop("policy", "manylinux")
             lines += ["", "[target %s]" % t, "python = 3.11.2",
-                      "policy = manylinux", "arch = %s" % TARGETS[t][1],
+                      "policy = %s" % policy, "arch = %s" % arch,
                       "image = %s" % self.images[t],
                       "engines = %s" % ", ".join(
                           "e%d" % (i + 1) for i in range(len(self.engines))),
                       "timeout = %d" % s["timeout"],
                       "memory = %s" % s["memory"], "cpus = 1", "pids = 512"]
+            lines += ["%s = %s" % kv for kv in sorted(o.items())]
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
 
@@ -436,6 +482,18 @@ class Stack:
                    self.engines[0].testenv, "--format", "{{.ID}} {{.Labels}}")
         return [l for l in p.stdout.splitlines() if l.strip()]
 
+    def run_in(self, image, script, *args, network="none", timeout=600):
+        """sh -c script (args as $1...) in a throw-away container of image,
+        as the image's user with HOME=/tmp, labelled as this stack's.
+        network "host" reaches the daemons on 127.0.0.1."""
+        cmd = ["podman", "run", "--rm", "--network", network, "--label",
+               "wheelwright.testenv=%s" % self.engines[0].testenv,
+               "--env", "HOME=/tmp", "--env", "PIP_CONFIG_FILE=/dev/null",
+               "--env", "PIP_DISABLE_PIP_VERSION_CHECK=1", "--env",
+               "PIP_NO_CACHE_DIR=1", "--workdir", "/tmp", image,
+               "/bin/sh", "-c", script, "sh"] + list(args)
+        return run(cmd, env=podman_env(), timeout=timeout)
+
     def close(self):
         for d in self.daemons:
             if d.alive():
@@ -472,6 +530,40 @@ def pip(py, *args, check_rc=True):
         raise Failure("pip %s failed (%d):\n%s\n%s" % (
             " ".join(args), p.returncode, p.stdout, p.stderr))
     return p
+
+
+def check_record(path):
+    """Every RECORD row's hash and size match its member and every member
+    is listed: checked with zipfile, apart from the C verifier."""
+    import base64
+    import csv
+    import hashlib
+    import io
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        names = [n for n in z.namelist() if not n.endswith("/")]
+        rec = [n for n in names if n.endswith(".dist-info/RECORD")]
+        if len(rec) != 1:
+            raise Failure("%s: %d RECORD files" % (path, len(rec)))
+        listed = set()
+        for row in csv.reader(io.StringIO(z.read(rec[0]).decode())):
+            if not row:
+                continue
+            name, digest, size = row
+            listed.add(name)
+            if name == rec[0]:
+                continue
+            algo, _, want = digest.partition("=")
+            data = z.read(name)
+            got = base64.urlsafe_b64encode(hashlib.new(
+                algo, data).digest()).rstrip(b"=").decode()
+            if algo != "sha256" or got != want or int(size) != len(data):
+                raise Failure("%s: RECORD row %s does not match its "
+                              "member" % (path, row))
+        missing = [n for n in names if n not in listed]
+        if missing:
+            raise Failure("%s: members not in RECORD: %s" % (path, missing))
+    return len(listed)
 
 
 def http_get(url, headers=None, timeout=10):

@@ -180,6 +180,62 @@ def rename_local(data, old, new):
     return bytes(data)
 
 
+def patch_entry(data, member, local=True, central=True, **fields):
+    """Overwrite header fields of member (crc, csize, usize, method,
+    extra_len: local header only) in its local header and/or its central
+    directory entry, leaving everything else as it is."""
+    lofs = {"method": 8, "crc": 14, "csize": 18, "usize": 22,
+            "extra_len": 28}
+    cofs = {"method": 10, "crc": 16, "csize": 20, "usize": 24}
+    data = bytearray(data)
+    z = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    off = z.getinfo(member).header_offset
+    for k, v in fields.items():
+        fmt = "<H" if k in ("method", "extra_len") else "<I"
+        if local:
+            struct.pack_into(fmt, data, off + lofs[k], v)
+    p = data.find(b"PK\x01\x02")
+    while central and p != -1:
+        nlen = struct.unpack_from("<H", data, p + 28)[0]
+        if data[p + 46:p + 46 + nlen] == member.encode():
+            for k, v in fields.items():
+                if k in cofs:
+                    fmt = "<H" if k == "method" else "<I"
+                    struct.pack_into(fmt, data, p + cofs[k], v)
+        p = data.find(b"PK\x01\x02", p + 4)
+    return bytes(data)
+
+
+def mixed_wheel():
+    """A wheel of ~14 MB that spans many of the data pass's chunks (4 MiB)
+    with every kind of member: incompressible and compressible deflated
+    members of up to 5 MB, a stored one, a bzip2 one (not deflate, so it
+    always goes through libarchive), thousands of small modules, dirs."""
+    rng = __import__("random").Random(7)
+    files = {"demo_pkg/__init__.py": b""}
+    for i in range(6):
+        files["demo_pkg/blob%d.bin" % i] = rng.randbytes(1500000)
+    words = [b"def", b"return", b"self", b"value", b"import", b"data"]
+    files["demo_pkg/big.txt"] = b"\n".join(
+        b" ".join(rng.choice(words) for _ in range(10)) + b" %d" % i
+        for i in range(120000))
+    for i in range(3000):
+        files["demo_pkg/m%02d/mod%04d.py" % (i % 40, i)] = (
+            b"X = %d\n" % i) * rng.randint(1, 200)
+    w = wheel_bytes(files=files, dirs=("demo_pkg/",))
+    # Rewrite two members as stored and bzip2, keeping RECORD.
+    out = io.BytesIO()
+    special = {"demo_pkg/blob1.bin": zipfile.ZIP_STORED,
+               "demo_pkg/m07/mod0007.py": zipfile.ZIP_BZIP2}
+    with zipfile.ZipFile(io.BytesIO(w)) as zin, \
+            zipfile.ZipFile(out, "w") as zout:
+        for zi in zin.infolist():
+            body = zin.read(zi.filename)
+            zi.compress_type = special.get(zi.filename, zi.compress_type)
+            zout.writestr(zi, body)
+    return out.getvalue()
+
+
 def tar_add(t, path, data=None, kind="file", target=None, mode=0o644):
     ti = tarfile.TarInfo(path)
     ti.mtime = 1700000000
@@ -341,6 +397,31 @@ def cases():
         corrupt[i] ^= 0x5a
     yield fn, bytes(corrupt), "truncated", {}, "data.txt", \
         "corrupt deflate data / CRC"
+    # Headers that lie about the data (the data itself is intact).
+    zi = zipfile.ZipFile(io.BytesIO(big)).getinfo("demo_pkg/data.txt")
+    for fields, mention, note in (
+            ({"usize": zi.file_size + 1}, "declares", "declared size too big"),
+            ({"usize": zi.file_size - 1}, "declares",
+             "declared size too small"),
+            ({"crc": zi.CRC ^ 1}, "CRC", "CRC-32 mismatch")):
+        yield (fn, patch_entry(big, "demo_pkg/data.txt", **fields),
+               "truncated", {}, "data.txt", note)
+    yield (fn, patch_entry(big, "demo_pkg/data.txt", central=False,
+                           method=0), "format", {}, "data.txt",
+           "local header says stored, central directory deflate")
+    # A stored member whose first bytes read as a well-formed extra
+    # field: a local header claiming them as its extra field moves the
+    # data 20 bytes on, into the next entry.
+    ext = wheel_bytes(files={"demo_pkg/__init__.py": b"",
+                             "demo_pkg/a.bin": b"\xca\xfe\x10\x00" +
+                             b"x" * 200}, compression=zipfile.ZIP_STORED)
+    yield (fn, patch_entry(ext, "demo_pkg/a.bin", central=False,
+                           extra_len=20), "format", {}, "a.bin",
+           "local extra field runs into the next entry")
+    mixed = mixed_wheel()
+    yield fn, mixed, ok, {}, None, "mixed wheel over many chunks"
+    yield (fn, mixed, ok, {"whole_member_max": 1000000}, None,
+           "mixed wheel, big members streamed")
     for p in ("/etc/evil.py", "C:/evil.py", "\\evil.py"):
         yield (fn, wheel_bytes(files={"demo_pkg/__init__.py": b"",
                                       p: b"x"}),
