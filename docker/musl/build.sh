@@ -18,7 +18,8 @@
 # Usage: docker/musl/build.sh [--print-tag|--rebuild|--keep-work] [ARCH]
 #   --print-tag   print the image reference only
 #   --rebuild     ignore the cached tarball and image
-#   --keep-work   keep the build environment (in the cache dir) for debugging
+#   --keep-work   keep the build environment (in the cache dir) for debugging,
+#                 until the next build of that architecture
 # Prints the image reference on stdout; progress goes to stderr.
 # Environment: WW_MUSL_CACHE, WW_DEBIAN_MIRROR, WW_DEBIAN_SECURITY_MIRROR
 # ("none" for no security suite), WW_JOBS (default 2), CONTAINERS_CONF.
@@ -148,6 +149,18 @@ cleanup() {
 	rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# We hold the lock: any other build environment of this architecture is
+# left over from a killed run (or a --keep-work one, kept until the next
+# build), and is about 1 GB.
+for old in "$base"/work-"$arch".*; do
+	[ -d "$old" ] || continue
+	say "removing the stale build environment $old"
+	unmount_below "$old"
+	rm -rf --one-file-system "$old"
+done
 
 # Everything slow runs at the lowest priority: the machine is shared.
 slow=(nice -n 19)
@@ -185,8 +198,18 @@ if [ ! -s "$tarball" ]; then
 		    WW_RECIPE_HASH="$5" \
 		    /bin/bash /ww/recipe/stage.sh /ww/recipe /ww/out' \
 	    _ "$env" "$mirror" "$secmirror" "${WW_JOBS:-2}" "$hash" >> "$log" 2>&1; then
+		# Keep each step's own log and configure's config.log: the
+		# build environment goes, and a rerun under QEMU takes hours.
+		rm -rf "$cache/logs"
+		mkdir -p "$cache/logs"
+		cp "$env"/ww/src/*.log "$cache/logs/" 2>/dev/null || true
+		for f in "$env"/ww/src/build-*/*/config.log; do
+			[ -f "$f" ] || continue
+			p=${f#"$env"/ww/src/build-}
+			cp "$f" "$cache/logs/${p%%/*}-config.log"
+		done
 		tail -n 40 "$log" >&2
-		die "stage.sh failed for $arch (full log: $log)"
+		die "stage.sh failed for $arch (log: $log, step logs: $cache/logs)"
 	fi
 	unmount_below "$env"
 	tar --numeric-owner -C "$env/ww/out/rootfs" -cf "$tarball.tmp" .

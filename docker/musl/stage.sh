@@ -189,9 +189,20 @@ d=$(unpack python3.11)
 (cd "$d" && OPT="-DNDEBUG -fwrapv -O2 -Wall" ./configure \
     --build="$march-pc-linux-musl" --prefix=/usr/local \
     --with-ensurepip=install --disable-test-modules \
-    --with-openssl=/usr/local --with-system-ffi &&
-    make -j"$jobs" && make install) \
-    > "$src/python.log" 2>&1 || { tail -n 60 "$src/python.log"; die "CPython build failed"; }
+    --with-openssl=/usr/local --with-system-ffi) \
+    > "$src/python.log" 2>&1 || { tail -n 60 "$src/python.log"; die "CPython configure failed"; }
+# The modules this image exists for must be configured, or stop now rather
+# than after the (long, under QEMU) build. (_ctypes is not decided by
+# configure in 3.11: setup.py builds it; the import check below covers it.)
+for m in _ssl _hashlib zlib; do
+	if ! grep -q "checking for stdlib extension module $m\.\.\. yes" "$src/python.log"; then
+		grep -E "checking for stdlib extension module|OpenSSL|openssl" "$src/python.log" || true
+		grep -B2 -A30 -i -E "openssl|ssl.h" "$d/config.log" | tail -n 80 || true
+		die "CPython configure: module $m would not be built"
+	fi
+done
+(cd "$d" && make -j"$jobs" && make install) >> "$src/python.log" 2>&1 ||
+    { tail -n 60 "$src/python.log"; die "CPython build failed"; }
 grep -A3 -E "modules (were not found|failed)|could not build|missing" "$src/python.log" || true
 ln -sfn python3 /usr/local/bin/python
 ln -sfn pip3 /usr/local/bin/pip
