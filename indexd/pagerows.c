@@ -114,7 +114,8 @@ collect_file(const struct catalog_file *f, void *arg)
 	    f->filename ? f->filename : "");
 	c->requires_python = chunk_strdup(&l->chunks, &l->cur, &l->oom,
 	    f->requires_python);
-	c->yanked_reason = chunk_strdup(&l->chunks, &l->cur, &l->oom, f->yanked_reason);
+	c->yanked_reason = chunk_strdup(&l->chunks, &l->cur, &l->oom,
+	    f->yanked_reason);
 	return l->oom;
 }
 

@@ -414,6 +414,9 @@ h_target(struct config_ctx *x, struct config_target *t, const char *k,
 	return cfg_err(x, "unknown key \"%s\" in [target]", k);
 }
 
+/* Characters of a section name inih keeps (its MAX_SECTION - 1). */
+#define CONFIG_INI_SECTION_KEPT	49
+
 /* A new "[kind NAME]" section: allocate its slot. */
 static int
 new_section(struct config_ctx *x, const char *section)
@@ -491,6 +494,15 @@ config_handler(void *user, const char *section, const char *name,
 		return 1;
 	}
 	if (strcmp(section, x->cursect) != 0) {
+		/*
+		 * inih keeps the first 49 characters of a section name and
+		 * drops the rest without a word: a longer [target NAME]
+		 * would silently be another name. Refuse what may be cut.
+		 */
+		if (strlen(section) >= CONFIG_INI_SECTION_KEPT)
+			return cfg_err(x, "[%s...]: section name too long "
+			    "(at most %d characters)", section,
+			    CONFIG_INI_SECTION_KEPT - 1);
 		util_strlcpy(x->cursect, section, sizeof(x->cursect));
 		x->cur = NULL;
 		if (strcmp(section, "global") && strcmp(section, "limits") &&

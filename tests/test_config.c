@@ -1,8 +1,8 @@
 /*
  * test_config.c: the config file through config_load on real files: every
  * [limits] key reaches struct limits, sizes take suffixes, a target's
- * repair key (default yes), and bad values are refused with the file, line
- * and value named.
+ * repair key (default yes), and bad values (and section names inih would
+ * cut short) are refused with the file, line and value named.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,11 +152,47 @@ test_target_repair(void **state)
 	}
 }
 
+/* inih cuts section names at 49 characters: a name that may have been
+ * cut is refused, not silently renamed. */
+static void
+test_long_section_name(void **state)
+{
+	/* "target " + 41 = 48 characters: kept whole */
+	static const char ok[] = "cp311-manylinux_2_28-x86_64-long-name-041";
+	static const char cut[] =
+	    "cp311-manylinux_2_28-x86_64-with-a-long-target-name";
+	struct config *c;
+	struct wwerr err;
+	char conf[256];
+
+	(void)state;
+	assert_int_equal(strlen(ok), 41);
+	snprintf(conf, sizeof(conf), "[global]\nverbose = 0\n\n[target %s]\n"
+	    "image = x\n", ok);
+	write_conf(conf);
+	if (config_load(path, &c, &err) == -1)
+		fail_msg("%s", err.msg);
+	assert_non_null(config_target(c, ok));
+	config_free(c);
+
+	snprintf(conf, sizeof(conf), "[global]\nverbose = 0\n\n[target %s]\n"
+	    "image = x\n", cut);
+	write_conf(conf);
+	c = NULL;
+	assert_int_equal(config_load(path, &c, &err), -1);
+	assert_null(c);
+	if (strstr(err.msg, ".conf:5") == NULL ||
+	    strstr(err.msg, "too long") == NULL ||
+	    strstr(err.msg, "cp311-manylinux_2_28") == NULL)
+		fail_msg("message \"%s\"", err.msg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_long_section_name),
 		cmocka_unit_test(test_bad_limits),
 		cmocka_unit_test(test_target_repair),
 	};
