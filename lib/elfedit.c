@@ -692,6 +692,14 @@ edit(struct ed *e, const struct elfedit_opts *o, unsigned char **out,
 	}
 	ph_at = seg_size;
 	seg_size += nph * e->eh.e_phentsize;
+	/* A PT_LOAD near the top of the address space leaves no room above
+	 * it: the new segment must not wrap around onto existing ones. */
+	if (maxend > UINT64_MAX - 2 * align - seg_size) {
+		wwerr_set(e->err, ELFEDIT_E_UNSUPPORTED, "no address space "
+		    "above the last segment (ends at 0x%llx)",
+		    (unsigned long long)maxend);
+		goto fail;
+	}
 	seg_vaddr = align_up(maxend, align) + seg_off % align;
 	total = seg_off + seg_size;
 	if (total > SIZE_MAX / 2 || (e->cls == ELFCLASS32 &&

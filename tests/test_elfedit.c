@@ -638,6 +638,49 @@ test_corrupt(void **state)
 	free(data);
 }
 
+/*
+ * A PT_LOAD at the top of the address space (found by fuzz_elfedit): the
+ * new segment's address used to wrap around to the bottom, on top of
+ * another segment, and the edit "succeeded" with a string table the
+ * loaders would read from the wrong bytes. It must be refused.
+ */
+static void
+test_no_room_above(void **state)
+{
+	struct elfedit_rename ren[] = { { "libwwb.so.1", "libwwb-1.so.1" } };
+	struct elfedit_opts o = { ren, 1, "libwwa-1.so.1", "$ORIGIN" };
+	unsigned char *data, *ed = NULL, *p;
+	size_t len, edlen, i, phoff, phnum, nload = 0;
+	struct wwerr err = { 0 };
+
+	(void)state;
+	data = slurp(tpath("glibc/libwwa.so.1"), &len);
+	assert_true(len > 64 && data[4] == 2 && data[5] == 1);	/* ELF64 LE */
+	phoff = (size_t)data[0x20] | (size_t)data[0x21] << 8;
+	phnum = (size_t)data[0x38] | (size_t)data[0x39] << 8;
+	assert_true(phoff + phnum * 56 <= len);
+	for (i = 0; i < phnum; i++) {
+		p = data + phoff + i * 56;
+		if (p[0] != 1 || p[1] || p[2] || p[3])	/* PT_LOAD */
+			continue;
+		/* The second one: the first holds .dynstr, which must stay
+		 * where DT_STRTAB says. */
+		if (++nload == 2) {
+			memset(p + 16, 0xff, 8);	/* p_vaddr */
+			p[17] = 0xe0;			/* 0xff..ffe000 */
+			p[16] = 0x00;
+			break;
+		}
+	}
+	assert_int_equal(nload, 2);
+	assert_int_equal(elfedit_apply(data, len, &o, &ed, &edlen, NULL,
+	    &err), -1);
+	assert_null(ed);
+	assert_int_equal(err.code, ELFEDIT_E_UNSUPPORTED);
+	assert_non_null(strstr(err.msg, "address space"));
+	free(data);
+}
+
 int
 main(void)
 {
@@ -649,6 +692,7 @@ main(void)
 		cmocka_unit_test(test_foreign),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_no_room_above),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
