@@ -944,6 +944,13 @@ marker_parse(const char *s, struct marker **out, struct wwerr *err)
 		return tk_fail(&t, REQ_ERR_MARKER,
 		    "expected 'and', 'or' or the end of the marker");
 	}
+	if (strlen(m->str) > REQ_MAX_LINE) {
+		wwerr_set(err, REQ_ERR_TOO_LONG, "marker of %zu bytes is "
+		    "%zu bytes once written canonically (quotes escaped), "
+		    "longer than %d", t.len, strlen(m->str), REQ_MAX_LINE);
+		marker_free(m);
+		return -1;
+	}
 	*out = m;
 	return 0;
 }
@@ -1612,6 +1619,15 @@ requirement_parse(const char *s, struct requirement **out, struct wwerr *err)
 	}
 	if (format_requirement(r) == -1)
 		goto nomem;
+	/* Escaped quotes can make the canonical text up to 4x longer; it
+	 * must parse back (the catalog and job records store it). */
+	if ((n = strlen(r->canonical)) > REQ_MAX_LINE) {
+		wwerr_set(err, REQ_ERR_TOO_LONG, "requirement of %zu bytes "
+		    "is %zu bytes once written canonically (quotes in marker "
+		    "strings escaped), longer than %d", t.len, n,
+		    REQ_MAX_LINE);
+		goto fail;
+	}
 	buf_free(&spec);
 	*out = r;
 	return 0;

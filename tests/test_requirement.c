@@ -308,6 +308,52 @@ test_bounds(void **state)
 	free(s);
 }
 
+/*
+ * A marker string with a CR and double quotes can only be written back
+ * with escapes (4 bytes per quote), so a line under the bound can have a
+ * canonical text over it, which would not parse back (found by
+ * fuzz_requirement). Such a line is refused; one whose canonical text
+ * fits round-trips.
+ */
+static void
+test_bounds_canonical(void **state)
+{
+	struct requirement *r, *r2;
+	struct marker *m;
+	struct wwerr err;
+	char *s;
+	size_t nq, i, o;
+
+	(void)state;
+	s = malloc(REQ_MAX_LINE);
+	assert_non_null(s);
+	for (nq = 1900; nq <= 2100; nq += 200) {
+		o = (size_t)snprintf(s, REQ_MAX_LINE, "x; os_name == 'a\\r");
+		for (i = 0; i < nq; i++)
+			s[o++] = '"';
+		s[o++] = '\'';
+		s[o] = '\0';
+		assert_true(o < 2200);
+		if (nq == 1900) {
+			r = parse_ok(s);
+			assert_true(strlen(requirement_str(r)) > 4 * 1900);
+			r2 = parse_ok(requirement_str(r));
+			assert_string_equal(requirement_str(r2),
+			    requirement_str(r));
+			requirement_free(r2);
+			requirement_free(r);
+			assert_int_equal(marker_parse(s + 3, &m, &err), 0);
+			marker_free(m);
+		} else {
+			parse_bad(s, REQ_ERR_TOO_LONG, "written canonically",
+			    NULL);
+			assert_int_equal(marker_parse(s + 3, &m, &err), -1);
+			assert_int_equal(err.code, REQ_ERR_TOO_LONG);
+		}
+	}
+	free(s);
+}
+
 int
 main(void)
 {
@@ -319,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_applies),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_bounds_canonical),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
