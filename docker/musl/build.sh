@@ -245,7 +245,9 @@ podman import -q --arch "$debarch" \
     "$tarball" "$ref" >/dev/null
 
 # The image must start and know what it is before anyone may use it.
-if ! out=$(podman run --rm --network none "$ref" python3 -c \
+# --platform: without it podman warns on stderr that an arm64 image does not
+# match an amd64 host, and the warning would land in $out.
+if ! out=$(podman run --rm --network none --platform "linux/$debarch" "$ref" python3 -c \
     'from pip._vendor.packaging import tags; import ssl, zlib, ctypes; print(next(iter(tags.sys_tags())))' 2>&1) ||
     [ "$out" != "cp311-cp311-musllinux_1_2_$arch" ]; then
 	podman rmi -f "$ref" >/dev/null 2>&1 || true
