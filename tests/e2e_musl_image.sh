@@ -56,8 +56,10 @@ fi
 say "image $ref ready after $(($(date +%s) - t0)) s"
 
 # Containers: no network, the image's own unprivileged user (uid 10001).
+# --platform: an arm64 image on an amd64 host otherwise draws a warning.
+case $arch in aarch64) platform=linux/arm64 ;; *) platform=linux/amd64 ;; esac
 run() {
-	podman run --rm --network none --label "$label" "$@"
+	podman run --rm --network none --platform "$platform" --label "$label" "$@"
 }
 
 # --- the sdist -----------------------------------------------------------
