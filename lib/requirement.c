@@ -1620,7 +1620,7 @@ requirement_parse(const char *s, struct requirement **out, struct wwerr *err)
 	if (format_requirement(r) == -1)
 		goto nomem;
 	/* Escaped quotes can make the canonical text up to 4x longer; it
-	 * must parse back (the catalog and job records store it). */
+	 * must parse back (API-submitted jobs record it as their requirement). */
 	if ((n = strlen(r->canonical)) > REQ_MAX_LINE) {
 		wwerr_set(err, REQ_ERR_TOO_LONG, "requirement of %zu bytes "
 		    "is %zu bytes once written canonically (quotes in marker "
